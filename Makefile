@@ -1,0 +1,45 @@
+# The two commands of the README: `make run` (the demo) and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test test-deps i18n bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+## make run: create .venv, install, start the simulated station on http://127.0.0.1:8080
+run: $(STAMP)
+	$(BIN)/vstation run --simulate $(ARGS)
+
+## make test: install what the tests need (apt: mosquitto, chromium, fonts) and run them all
+test: $(STAMP) test-deps
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-deps:
+	@missing=""; \
+	command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing="$$missing mosquitto"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	[ -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || missing="$$missing fonts-noto-cjk"; \
+	fc-list 2>/dev/null | grep -qi tibetan || missing="$$missing fonts-noto-extra"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing with apt:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$missing fontconfig; \
+	fi
+
+## make i18n: extract messages, update the bo/en catalogs, compile them
+i18n: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o kiosk/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i kiosk/translations/messages.pot -d kiosk/translations --no-location
+	$(BIN)/pybabel compile -d kiosk/translations --statistics
+
+bench: $(STAMP)
+	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache

@@ -1,0 +1,85 @@
+"""In-process notices for the screens: a card tap or a door change, pushed at once.
+
+Hardware callbacks run on driver threads; each open screen (one Server-Sent
+Events stream) subscribes with its own bounded queue, so a stalled browser can
+never block a card tap. A full queue drops its oldest notice: screens show the
+present, not history.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Notice:
+    kind: str                       # "card", "door", "printer", …
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class Subscription:
+    def __init__(self, bus: "Bus", size: int) -> None:
+        self._bus = bus
+        self._queue: queue.Queue[Notice] = queue.Queue(maxsize=size)
+
+    def put(self, notice: Notice) -> None:
+        while True:
+            try:
+                self._queue.put_nowait(notice)
+                return
+            except queue.Full:
+                try:
+                    self._queue.get_nowait()
+                except queue.Empty:
+                    pass
+
+    def get(self, timeout: float) -> Notice | None:
+        """The next notice, or None after `timeout` seconds of quiet."""
+        try:
+            return self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def close(self) -> None:
+        self._bus._unsubscribe(self)
+
+    def __enter__(self) -> "Subscription":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Bus:
+    """Fan-out of notices to every subscribed screen."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._subs: list[Subscription] = []
+
+    def subscribe(self, size: int = 32) -> Subscription:
+        sub = Subscription(self, size)
+        with self._lock:
+            self._subs.append(sub)
+        return sub
+
+    def _unsubscribe(self, sub: Subscription) -> None:
+        with self._lock:
+            if sub in self._subs:
+                self._subs.remove(sub)
+
+    def publish(self, kind: str, **data: Any) -> None:
+        notice = Notice(kind, data)
+        with self._lock:
+            subs = list(self._subs)
+        for sub in subs:
+            sub.put(notice)
+
+    @property
+    def subscribers(self) -> int:
+        with self._lock:
+            return len(self._subs)
+

@@ -1,0 +1,97 @@
+"""`vstation`: the one command line of the station (DESIGN §4.1)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from . import __version__
+from .errors import VStationError
+
+
+def _hostport(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT such as 127.0.0.1:1883, found {text!r}")
+    return host, int(port)
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 1 to 65535, found {text!r}")
+    return int(text)
+
+
+def default_data_dir() -> Path:
+    """Per-user folder for the demo station: $XDG_DATA_HOME/vstation or ~/.local/share/vstation."""
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "vstation"
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="vstation", description="Station kiosk and edge service of a V-station.")
+    p.add_argument("--version", action="version", version=f"vstation {__version__}")
+    p.add_argument("--config", help="station.toml (default: $VSTATION_CONFIG, else /etc/vstation/station.toml)")
+    p.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="the demo: kiosk and sync together with simulated hardware")
+    run.add_argument("--simulate", action="store_true", help="simulated printer, card reader and lockers")
+    run.add_argument("--port", type=_port, help="UI port (default 8080)")
+    run.add_argument("--data-dir", type=Path, help=f"demo data folder (default {default_data_dir()})")
+    run.add_argument("--mqtt", type=_hostport, metavar="HOST:PORT", help="district broker to sync with")
+
+    sub.add_parser("kiosk", help="the kiosk process: screens, API and hardware (systemd runs it)")
+    sync = sub.add_parser("sync", help="the sync process: the station's link to the district")
+    sync.add_argument("--mqtt", type=_hostport, metavar="HOST:PORT", help="override the configured broker")
+
+    init = sub.add_parser("init", help="write a commented station.toml and create the database")
+    init.add_argument("--database", type=Path, default=Path("/var/lib/vstation/station.db"),
+                      help="where the database goes (default /var/lib/vstation/station.db)")
+    init.add_argument("--station-id", default="my-station-01", help="the station id ([a-z0-9-])")
+
+    sub.add_parser("check", help="validate the config, open every device, say what works")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return _dispatch(args)
+    except VStationError as exc:
+        print(f"vstation {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from . import config as cfg
+
+    if args.command == "run":
+        if not args.simulate:
+            print("vstation run: only the demo runs this way: add --simulate "
+                  "(a real station runs `vstation kiosk` and `vstation sync` under systemd)", file=sys.stderr)
+            return 2
+        from .runner import run_demo
+        return run_demo(data_dir=args.data_dir or default_data_dir(), port=args.port, mqtt=args.mqtt,
+                        config_path=Path(args.config) if args.config else None)
+    if args.command == "init":
+        from .initialise import init
+        return init(cfg.config_path(args.config), database=args.database, station_id=args.station_id)
+    config = cfg.load(cfg.config_path(args.config))
+    if args.command == "kiosk":
+        from .runner import serve_kiosk
+        return serve_kiosk(config)
+    if args.command == "sync":
+        from sync.agent import run_sync
+        return run_sync(cfg.with_mqtt(config, args.mqtt) if args.mqtt else config)
+    if args.command == "check":
+        from .checkup import check
+        return check(config)
+    raise AssertionError(args.command)

@@ -1,0 +1,172 @@
+"""Typed reading of one TOML table, collecting every problem with its key.
+
+The station refuses to start on a bad configuration, and the person fixing it
+stands at a Raspberry Pi with a text editor: each problem names the key, the
+value found and what was expected, and all problems are reported at once.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable
+
+_MISSING = object()
+
+
+def show(value: Any) -> str:
+    """Render a config value the way it would be written in TOML."""
+    if isinstance(value, str):
+        return '"' + value + '"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    return str(value)
+
+
+class Problems:
+    """The list of problems found in one configuration file."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def add(self, where: str, message: str) -> None:
+        self.items.append(f"{where}: {message}")
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+
+class Table:
+    """One TOML table being read; remembers which keys were used."""
+
+    def __init__(self, data: Any, where: str, problems: Problems) -> None:
+        self.where = where
+        self.problems = problems
+        if data is _MISSING or data is None:
+            data = {}
+        if not isinstance(data, dict):
+            problems.add(where, f"expected a table, found {show(data)}")
+            data = {}
+        self.data: dict[str, Any] = data
+        self.used: set[str] = set()
+
+    def key(self, name: str) -> str:
+        return f"{self.where}.{name}" if self.where else name
+
+    def _bad(self, name: str, value: Any, expected: str) -> None:
+        self.problems.add(self.key(name), f"found {show(value)}, expected {expected}")
+
+    def _get(self, name: str, default: Any) -> Any:
+        self.used.add(name)
+        value = self.data.get(name, _MISSING)
+        if value is _MISSING:
+            if default is _MISSING:
+                self.problems.add(self.key(name), "is required but missing")
+            return _MISSING
+        return value
+
+    def text(self, name: str, default: Any = _MISSING, *, pattern: str | None = None,
+             expected: str = "a text") -> str:
+        value = self._get(name, default)
+        if value is _MISSING:
+            return "" if default is _MISSING else default
+        if not isinstance(value, str) or not value.strip():
+            self._bad(name, value, expected)
+            return "" if default is _MISSING else default
+        if pattern and not re.fullmatch(pattern, value):
+            self._bad(name, value, expected)
+        return value
+
+    def integer(self, name: str, default: Any = _MISSING, *, low: int | None = None,
+                high: int | None = None) -> int:
+        value = self._get(name, default)
+        if value is _MISSING:
+            return 0 if default is _MISSING else default
+        if isinstance(value, bool) or not isinstance(value, int) \
+                or (low is not None and value < low) or (high is not None and value > high):
+            self._bad(name, value, _range_text("a whole number", low, high))
+            return 0 if default is _MISSING else default
+        return value
+
+    def number(self, name: str, default: Any = _MISSING, *, low: float | None = None,
+               high: float | None = None) -> float:
+        value = self._get(name, default)
+        if value is _MISSING:
+            return 0.0 if default is _MISSING else float(default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                or (low is not None and value < low) or (high is not None and value > high):
+            self._bad(name, value, _range_text("a number", low, high))
+            return 0.0 if default is _MISSING else float(default)
+        return float(value)
+
+    def flag(self, name: str, default: Any = _MISSING) -> bool:
+        value = self._get(name, default)
+        if value is _MISSING:
+            return False if default is _MISSING else default
+        if not isinstance(value, bool):
+            self._bad(name, value, "true or false")
+            return False if default is _MISSING else default
+        return value
+
+    def choice(self, name: str, options: Iterable[str], default: Any = _MISSING) -> str:
+        options = list(options)
+        value = self._get(name, default)
+        if value is _MISSING:
+            return "" if default is _MISSING else default
+        if value not in options:
+            self._bad(name, value, "one of " + ", ".join(options))
+        return value  # an invalid choice is already reported; it matches no branch below
+
+    def texts(self, name: str, default: Any = _MISSING) -> list[str]:
+        value = self._get(name, default)
+        if value is _MISSING:
+            return [] if default is _MISSING else list(default)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self._bad(name, value, "a list of texts")
+            return []
+        return list(value)
+
+    def table(self, name: str) -> "Table":
+        self.used.add(name)
+        return Table(self.data.get(name, _MISSING), self.key(name), self.problems)
+
+    def tables(self, name: str) -> list["Table"]:
+        """An array of tables (`[[name]]`); missing means empty."""
+        self.used.add(name)
+        value = self.data.get(name, [])
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            self._bad(name, value, f"one or more [[{self.key(name)}]] tables")
+            return []
+        return [Table(v, f"{self.key(name)}[{i}]", self.problems) for i, v in enumerate(value)]
+
+    def localized(self, name: str, default: Any = _MISSING) -> dict[str, str]:
+        """A text shown to people: one string, or a table {zh, bo, en} with zh required."""
+        value = self._get(name, default)
+        if value is _MISSING:
+            return {} if default is _MISSING else dict(default)
+        if isinstance(value, str) and value.strip():
+            return {"zh": value}
+        if isinstance(value, dict) and isinstance(value.get("zh"), str) \
+                and set(value) <= {"zh", "bo", "en"} \
+                and all(isinstance(v, str) and v.strip() for v in value.values()):
+            return dict(value)
+        self._bad(name, value, 'a text, or a table like { zh = "…", bo = "…", en = "…" } with zh')
+        return {}
+
+    def done(self) -> None:
+        """Report keys nobody asked for: usually a typo that would be silently ignored."""
+        for name in sorted(set(self.data) - self.used):
+            self.problems.add(self.key(name), "is not a known key (misspelt, or in the wrong table?)")
+
+
+def _range_text(kind: str, low: float | None, high: float | None) -> str:
+    if low is not None and high is not None:
+        return f"{kind} from {low} to {high}"
+    if low is not None:
+        return f"{kind} of at least {low}"
+    if high is not None:
+        return f"{kind} of at most {high}"
+    return kind

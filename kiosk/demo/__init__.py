@@ -1,0 +1,64 @@
+"""The demo station behind `vstation run --simulate`: a config, a roster and a catalogue.
+
+Demo cards are printed at start-up so a visitor can tap them in the simulator
+panel. Seeding is idempotent: running the demo twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from importlib import resources
+from pathlib import Path
+
+from .. import members, store
+from ..members import Member
+from ..outbox import now_rfc3339
+
+ROSTER = (
+    # (member, card UID as an RDM6300 reader sends it)
+    (Member("M001", "卓玛", "member", "grid-1", 10), "0A1B2C3D4E"),
+    (Member("M002", "扎西", "volunteer", "grid-1", 10), "0A00C0FFEE"),
+    (Member("M003", "王秀英", "member", "grid-2", 10), "1234ABCD56"),
+    (Member("S001", "李娜", "staff", "grid-1", 10), "5A5A5A5A01"),
+)
+UNKNOWN_CARD = "9999999999"
+
+CATALOG = (
+    # (id, names, points price, opening stock)
+    ("soap", {"zh": "洗衣皂", "bo": "གོས་འཁྲུད་ཡི་རན།", "en": "Laundry soap"}, 15, 40),
+    ("oil", {"zh": "食用油 1L", "bo": "ཟ་སྣུམ་ 1L", "en": "Cooking oil 1 L"}, 50, 12),
+    ("rice", {"zh": "大米 5kg", "bo": "འབྲས་ 5kg", "en": "Rice 5 kg"}, 80, 8),
+    ("towel", {"zh": "毛巾", "bo": "ལག་ཕྱིས།", "en": "Towel"}, 20, 25),
+)
+
+
+def write_config(data_dir: Path) -> Path:
+    """Put the demo station.toml in `data_dir` unless one is already there (never overwrite)."""
+    path = data_dir / "station.toml"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        text = resources.files(__package__).joinpath("station.toml").read_text(encoding="utf-8")
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def seed(conn: sqlite3.Connection) -> None:
+    """Load the demo roster and catalogue once; later runs leave the data as it is."""
+    with store.transaction(conn):
+        if members.count(conn) == 0:
+            for member, uid in ROSTER:
+                members.put(conn, member, uid)
+        if conn.execute("SELECT COUNT(*) FROM goods").fetchone()[0] == 0:
+            for goods_id, names, price, stock in CATALOG:
+                conn.execute("INSERT INTO goods (id, name, price) VALUES (?, ?, ?)",
+                             (goods_id, json.dumps(names, ensure_ascii=False), price))
+                conn.execute("INSERT INTO stock_moves (goods_id, delta, reason, ts) VALUES (?, ?, ?, ?)",
+                             (goods_id, stock, "opening stock (demo)", now_rfc3339()))
+
+
+def cards_text() -> str:
+    """The demo cards, for the start-up banner."""
+    lines = [f"  {uid}  {m.name} ({m.role})" for m, uid in ROSTER]
+    lines.append(f"  {UNKNOWN_CARD}  (not registered)")
+    return "\n".join(lines)

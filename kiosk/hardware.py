@@ -1,0 +1,77 @@
+"""Builds the station's devices from configuration: the one place that knows `drivers/`.
+
+Simulation is a choice of driver, not a branch in the core: `kind = "sim"`
+gives twins that behave like the devices (escpos Dummy paper, a reader you can
+tap, gpiozero MockFactory pins) behind the same interfaces.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .config import Config, DeviceSettings, LockerSettings
+from .errors import HardwareError
+
+
+@dataclass
+class Hardware:
+    printer: Any
+    reader: Any
+    lockers: Any
+    simulated: bool = False     # every device is a twin: the simulator panel is offered
+
+    def close(self) -> None:
+        self.reader.stop()
+        self.lockers.close()
+
+
+def build(config: Config) -> Hardware:
+    """Open every configured device; raise HardwareError naming the one that failed."""
+    printer = build_printer(config.printer)
+    reader = build_reader(config.card_reader)
+    lockers = build_lockers(config.lockers)
+    simulated = config.printer.kind == config.card_reader.kind == config.lockers.kind == "sim"
+    return Hardware(printer=printer, reader=reader, lockers=lockers, simulated=simulated)
+
+
+def build_printer(settings: DeviceSettings) -> Any:
+    from drivers.printer import open_printer
+    from drivers.sim_printer import SimPrinter
+
+    options = dict(settings.options)
+    profile, text_mode = options.pop("profile"), options.pop("text")
+    try:
+        if settings.kind == "sim":
+            return SimPrinter(profile=profile, text_mode=text_mode)
+        return open_printer(settings.kind, profile=profile, text_mode=text_mode, **options)
+    except (OSError, ValueError, ImportError) as exc:
+        raise HardwareError(f"printer ({settings.kind}): cannot be opened: {exc}") from None
+
+
+def build_reader(settings: DeviceSettings) -> Any:
+    from drivers.card_reader import SerialCardReader, SimCardReader
+
+    if settings.kind == "sim":
+        return SimCardReader()
+    if settings.kind in ("rdm6300", "serial-line"):
+        # The reader thread opens the device and keeps retrying while it is absent.
+        return SerialCardReader(settings.options["device"], kind=settings.kind,
+                                baudrate=settings.options["baudrate"],
+                                debounce_s=settings.options["debounce_seconds"])
+    raise HardwareError(f'card_reader.kind = "{settings.kind}" is not supported by this vstation version yet')
+
+
+def build_lockers(settings: LockerSettings) -> Any:
+    from drivers.lockers import GpioLockerBank, SimLockerBank
+
+    slots = [(s.id, s.lock_pin, s.door_pin) for s in settings.slots]
+    pulse = settings.options["pulse_seconds"]
+    try:
+        if settings.kind == "sim":
+            return SimLockerBank(slots, pulse_s=pulse)
+        if settings.kind == "gpio":
+            return GpioLockerBank(slots, pulse_s=pulse, active_high=settings.options["active_high"])
+    except Exception as exc:  # gpiozero raises its own tree (BadPinFactory, PinInvalidPin, …)
+        raise HardwareError(f"lockers ({settings.kind}): cannot be opened: {exc}") from None
+    raise HardwareError(f'lockers.kind = "{settings.kind}" is not supported by this vstation version yet')

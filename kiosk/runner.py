@@ -1,0 +1,92 @@
+"""The long-running kiosk process, and the demo that runs kiosk and sync together."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+from . import config as cfg
+from . import demo, hardware, store
+from .bus import Bus
+from .config import Config
+from .errors import VStationError
+from .station import Station
+
+log = logging.getLogger(__name__)
+SERVER_THREADS = 8   # each open screen holds one for its notice stream
+
+
+class PortInUse(VStationError, OSError):
+    """The kiosk's port is taken, usually by another kiosk."""
+
+
+def serve_kiosk(config: Config, *, on_ready: Callable[[str], None] | None = None) -> int:
+    """Run the kiosk until SIGTERM/SIGINT: database, devices, then the UI on loopback."""
+    from waitress import create_server
+
+    from .web import create_app
+
+    with store.InstanceLock(config.database_path, "kiosk"):
+        store.open_store(config.database_path).close()
+        hw = hardware.build(config)
+        station = Station(config, printer=hw.printer, reader=hw.reader, lockers=hw.lockers, bus=Bus())
+        app = create_app(station, simulated=hw.simulated)
+        try:
+            server = create_server(app, host=config.kiosk.host, port=config.kiosk.port,
+                                   threads=SERVER_THREADS, ident="vstation", clear_untrusted_proxy_headers=True)
+        except OSError as exc:
+            hw.close()
+            raise PortInUse(f"cannot listen on {config.kiosk.host}:{config.kiosk.port}: {exc.strerror} "
+                            "(is another kiosk running?)") from None
+        url = f"http://{config.kiosk.host}:{server.effective_port}/"
+        station.start()
+        signal.signal(signal.SIGTERM, _exit_on_signal)
+        log.info("kiosk of %s ready at %s", config.station.id, url)
+        if on_ready:
+            on_ready(url)
+        try:
+            server.run()
+        finally:
+            station.stop()
+    return 0
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(0)
+
+
+def run_demo(*, data_dir: Path, port: int | None, mqtt: tuple[str, int] | None,
+             config_path: Path | None = None) -> int:
+    """`vstation run --simulate`: seed a demo station, start sync beside the kiosk."""
+    path = config_path or demo.write_config(data_dir)
+    config = cfg.with_overrides(cfg.load(path), port=port)
+    if {config.printer.kind, config.card_reader.kind, config.lockers.kind} != {"sim"}:
+        raise VStationError(f"{path}: --simulate needs kind = \"sim\" for printer, card_reader and lockers")
+    conn = store.open_store(config.database_path)
+    demo.seed(conn)
+    conn.close()
+    sync_cmd = [sys.executable, "-m", "kiosk", "--config", str(path), "sync"]
+    if mqtt:
+        sync_cmd += ["--mqtt", f"{mqtt[0]}:{mqtt[1]}"]
+    sync = subprocess.Popen(sync_cmd)
+
+    def banner(url: str) -> None:
+        print(f"\n  vstation demo: {config.station.name['zh']} ({config.station.id})\n"
+              f"  kiosk screen:  {url}\n  simulator:     {url}sim/\n"
+              f"  data folder:   {config.database_path.parent}\n"
+              f"  district sync: {'%s:%d' % mqtt if mqtt else 'no broker: events are kept in the outbox'}\n"
+              f"  demo cards (tap them in the simulator):\n{demo.cards_text()}\n", flush=True)
+
+    try:
+        return serve_kiosk(config, on_ready=banner)
+    finally:
+        sync.terminate()
+        try:
+            sync.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            sync.kill()

@@ -1,0 +1,97 @@
+"""The running station: configuration, database and hardware ports, wired together.
+
+Driver threads call in here (a card tap, a door change); the station writes
+what must be recorded and tells the screens through the bus. It holds one
+database connection per thread, because sqlite3 connections are not shared.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from typing import Any
+
+from . import members, outbox, store
+from .bus import Bus
+from .config import Config
+from .ports import CardReader, LockerBank, Printer, state_word
+
+log = logging.getLogger(__name__)
+
+
+class Station:
+    """One station's core, shared by the web face and the hardware threads."""
+
+    def __init__(self, config: Config, *, printer: Printer, reader: CardReader,
+                 lockers: LockerBank, bus: Bus | None = None) -> None:
+        self.config = config
+        self.printer = printer
+        self.reader = reader
+        self.lockers = lockers
+        self.bus = bus or Bus()
+        self.started_at = time.time()
+        self._local = threading.local()
+        self._conns: list[sqlite3.Connection] = []
+        self._conns_lock = threading.Lock()
+
+    @property
+    def id(self) -> str:
+        return self.config.station.id
+
+    def db(self) -> sqlite3.Connection:
+        """This thread's connection to the station database."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = store.connect(self.config.database_path)
+            self._local.conn = conn
+            with self._conns_lock:
+                self._conns.append(conn)
+        return conn
+
+    def start(self) -> None:
+        """Listen to the hardware: from here on, taps and doors reach the screens."""
+        self.reader.when_card = self.card_tapped
+        self.lockers.when_door = self.door_changed
+        self.reader.start()
+
+    def stop(self) -> None:
+        self.reader.stop()
+        self.lockers.close()
+        with self._conns_lock:
+            for conn in self._conns:
+                conn.close()
+            self._conns.clear()
+
+    def card_tapped(self, uid: str) -> None:
+        """A card was read: greet a known member, or record an unknown card (UID masked)."""
+        try:
+            conn = self.db()
+            member = members.find_by_card(conn, uid)
+            if member is None:
+                with store.transaction(conn):
+                    outbox.append(conn, "card.unknown", {"uid": members.mask_uid(uid)})
+                log.info("unknown card %s", members.mask_uid(uid))
+                self.bus.publish("card", known=False, uid=members.mask_uid(uid))
+                return
+            self.bus.publish("card", known=True, member_id=member.id, name=member.name, role=member.role)
+        except Exception:  # a driver thread must survive a bad tap
+            log.exception("card tap %s could not be handled", members.mask_uid(uid))
+            self.bus.publish("card", known=False, error=True, uid=members.mask_uid(uid))
+
+    def door_changed(self, slot_id: str, state: str) -> None:
+        self.bus.publish("door", slot=slot_id, state=state_word(state))
+
+    def hardware_state(self) -> dict[str, Any]:
+        """What each device reports now, in the words of the telemetry contract."""
+        doors = {}
+        for slot in self.lockers.slot_ids:
+            door = self.lockers.door(slot)
+            doors[slot] = None if door is None else state_word(door)
+        return {
+            "printer": state_word(self.printer.state()),
+            "card_reader": state_word(self.reader.state),
+            "lockers": doors,
+        }
+

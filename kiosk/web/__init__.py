@@ -1,0 +1,68 @@
+"""The kiosk's web face: a Flask app over the station core, served on loopback only.
+
+Views call the core and render; they hold no rules and no SQL.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Mapping
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from .. import __version__
+from ..station import Station
+from . import api, errors, i18n, screens, stream
+
+csrf = CSRFProtect()
+
+
+def create_app(station: Station, *, simulated: bool = False,
+               test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the kiosk app for one station; `simulated` adds the simulator panel."""
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=_secret_key(Path(station.config.database_path).parent / "secret_key"),
+        TRUSTED_HOSTS=["127.0.0.1", "localhost", "::1"],
+        SESSION_COOKIE_SAMESITE="Strict",
+        WTF_CSRF_TIME_LIMIT=None,          # a kiosk page may stay open all day
+        MAX_CONTENT_LENGTH=64 * 1024,
+        JSON_AS_ASCII=False,
+    )
+    if test_config:
+        app.config.update(test_config)
+    app.extensions["vstation"] = station
+    app.extensions["vstation.simulated"] = simulated
+    app.jinja_env.globals.update(version=__version__, simulated=simulated)
+
+    csrf.init_app(app)
+    i18n.init_app(app, station.config.station.language)
+    errors.init_app(app)
+    app.register_blueprint(screens.bp)
+    app.register_blueprint(stream.bp)
+    app.register_blueprint(api.bp)
+    csrf.exempt(api.bp)  # JSON only: a cross-site form cannot send application/json
+    if simulated:
+        from . import simulator
+        app.register_blueprint(simulator.bp)
+
+    return app
+
+
+def _secret_key(path: Path) -> bytes:
+    """The session-signing key, made once per station and kept beside the database (0600)."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        pass
+    key = secrets.token_bytes(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # the other process made it first
+        return path.read_bytes()
+    with os.fdopen(fd, "wb") as f:
+        f.write(key)
+    return key

@@ -1,0 +1,50 @@
+"""The resident screens: home tiles, the service guide, and the card-tap screen."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask_babel import lazy_gettext as _l
+
+from .context import station
+
+bp = Blueprint("screens", __name__)
+
+# Tiles of the home screen, in reading order: (endpoint key, title, subtitle, icon).
+TILES = (
+    ("queue", _l("取号排队"), _l("办事先取号"), "ticket"),
+    ("checkin", _l("党员报到"), _l("刷卡签到、查积分"), "card"),
+    ("lockers", _l("雨伞·充电"), _l("借还雨伞、手机充电"), "umbrella"),
+    ("help", _l("我要求助"), _l("群众点单"), "hand"),
+    ("guide", _l("服务指南"), _l("开放时间、服务项目"), "info"),
+    ("staff", _l("工作人员"), _l("社工刷卡登录"), "key"),
+)
+NOT_YET = {"queue", "lockers", "help", "staff"}
+
+
+@bp.get("/")
+def home():
+    """The home screen; after an idle reset (`?idle=1`) the default language returns."""
+    if request.args.get("idle"):
+        session.pop("lang", None)
+        return redirect(url_for("screens.home"))
+    return render_template("home.html", tiles=TILES, config=station().config)
+
+
+@bp.get("/guide")
+def guide():
+    cfg = station().config
+    return render_template("guide.html", guide=cfg.guide, services=cfg.services, config=cfg)
+
+
+@bp.get("/checkin")
+def checkin():
+    return render_template("checkin.html", config=station().config)
+
+
+@bp.get("/s/<name>")
+def tile(name: str):
+    """A service this station does not offer on screen yet: send the resident to the desk."""
+    titles = {key: title for key, title, _sub, _icon in TILES}
+    if name not in NOT_YET:
+        abort(404)
+    return render_template("soon.html", title=titles[name], config=station().config)

@@ -1,0 +1,76 @@
+"""The simulator panel (only with `--simulate`): tap cards, see the paper, work the doors."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, render_template, request
+
+from .. import members
+from ..printing import print_slip, test_page
+from .context import station
+
+bp = Blueprint("sim", __name__, url_prefix="/sim")
+
+
+@bp.get("/")
+def panel():
+    st = station()
+    return render_template("sim/panel.html", config=st.config,
+                           roster=members.roster_with_cards(st.db()))
+
+
+@bp.post("/tap")
+def tap():
+    uid = (request.form.get("uid") or "").strip()
+    if not uid or len(uid) > 32 or not uid.isalnum():
+        return render_template("sim/said.html", message="UID: 1–32 letters or digits"), 422
+    station().reader.tap(uid)
+    return render_template("sim/said.html", message=f"tapped {members.mask_uid(uid)}")
+
+
+@bp.get("/printer")
+def printer():
+    st = station()
+    return render_template("sim/printer.html", state=st.printer.state(), jobs=len(st.printer.jobs))
+
+
+@bp.post("/printer/<action>")
+def printer_action(action: str):
+    st = station()
+    sim = st.printer
+    if action == "pull":
+        sim.pull_paper()
+    elif action == "load":
+        sim.load_paper()
+    elif action == "low":
+        sim.set_paper_low(True)
+    elif action == "test":
+        print_slip(st, test_page(st), what="test_page")
+    else:
+        abort(404)
+    return printer()
+
+
+@bp.get("/paper.png")
+def paper():
+    jobs = station().printer.jobs
+    index = request.args.get("job", default=-1, type=int)
+    if not jobs or not -len(jobs) <= index < len(jobs):
+        abort(404)
+    return Response(station().printer.paper_png(index), mimetype="image/png",
+                    headers={"Cache-Control": "no-store"})
+
+
+@bp.get("/lockers")
+def lockers():
+    bank = station().lockers
+    doors = {slot: bank.door(slot) for slot in bank.slot_ids}
+    return render_template("sim/lockers.html", doors=doors, slots=station().config.lockers.slots)
+
+
+@bp.post("/door/<slot>/<action>")
+def door(slot: str, action: str):
+    bank = station().lockers
+    if slot not in bank.slot_ids or action not in ("open", "close"):
+        abort(404)
+    (bank.sim_open if action == "open" else bank.sim_close)(slot)
+    return lockers()

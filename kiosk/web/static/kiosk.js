@@ -1,0 +1,61 @@
+// Kiosk behaviour on every screen: notices pushed by the station (SSE), and the
+// idle reset that brings the home screen (and the default language) back.
+(function () {
+  "use strict";
+  const body = document.body;
+  const idleSeconds = parseInt(body.dataset.idleSeconds || "60", 10);
+  const warnSeconds = Math.min(10, Math.max(3, Math.floor(idleSeconds / 3)));
+  const noticeBox = document.getElementById("notice");
+  const idleBox = document.getElementById("idle");
+  const idleCount = document.getElementById("idle-count");
+  let lastActivity = Date.now();
+  let noticeTimer = null;
+
+  function chime() {
+    try {
+      const ctx = new (window.AudioContext || window.webkitAudioContext)();
+      [660, 880].forEach(function (freq, i) {
+        const osc = ctx.createOscillator(), gain = ctx.createGain();
+        osc.frequency.value = freq; osc.connect(gain); gain.connect(ctx.destination);
+        const t = ctx.currentTime + i * 0.18;
+        gain.gain.setValueAtTime(0.2, t); gain.gain.exponentialRampToValueAtTime(0.001, t + 0.3);
+        osc.start(t); osc.stop(t + 0.3);
+      });
+    } catch (e) { /* no audio device: the words on screen still say it */ }
+  }
+
+  function showNotice(html) {
+    noticeBox.innerHTML = html;
+    noticeBox.hidden = false;
+    lastActivity = Date.now();
+    chime();
+    clearTimeout(noticeTimer);
+    noticeTimer = setTimeout(function () { noticeBox.hidden = true; }, 6000);
+  }
+  noticeBox.addEventListener("click", function () { noticeBox.hidden = true; });
+
+  if (window.EventSource) {
+    const source = new EventSource("/events");
+    ["card", "door", "printer"].forEach(function (kind) {
+      source.addEventListener(kind, function (e) { showNotice(e.data); });
+    });
+  }
+
+  ["pointerdown", "keydown"].forEach(function (ev) {
+    document.addEventListener(ev, function () {
+      lastActivity = Date.now();
+      idleBox.hidden = true;
+    }, true);
+  });
+  document.getElementById("idle-stay").addEventListener("click", function () {
+    lastActivity = Date.now(); idleBox.hidden = true;
+  });
+
+  const atRest = body.dataset.home === "1" && body.dataset.defaultLang === "yes";
+  setInterval(function () {
+    if (atRest) { return; }
+    const left = idleSeconds - Math.floor((Date.now() - lastActivity) / 1000);
+    if (left <= 0) { window.location.href = "/?idle=1"; return; }
+    if (left <= warnSeconds) { idleCount.textContent = String(left); idleBox.hidden = false; }
+  }, 250);
+})();

@@ -1,0 +1,1 @@
+"""The sync process: the station's link to the district over MQTT."""
