@@ -135,6 +135,7 @@ class InstanceLock:
     """
 
     def __init__(self, db_path: str | os.PathLike[str], role: str) -> None:
+        self.db_path = Path(db_path)
         self.path = Path(f"{db_path}.{role}.lock")
         self.role = role
         self._fd: int | None = None
@@ -144,7 +145,8 @@ class InstanceLock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
-            raise StoreError(f"cannot create lock file {self.path}: {exc.strerror}") from None
+            raise StoreError(f"database {self.db_path}: cannot be opened for writing "
+                             f"(its lock file: {exc.strerror})") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -7,7 +7,7 @@ import logging
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,11 @@ def init_app(app: Flask) -> None:
             return api_error(400, "csrf", exc.description)
         return render_template("error.html", title=_("页面已过期"),
                                message=_("请回到首页重新操作。")), 400
+
+    @app.errorhandler(SecurityError)
+    def untrusted_host(exc: SecurityError):
+        # No URLs can be built for a host we do not serve: answer in plain words.
+        return "This kiosk answers only on 127.0.0.1.", 400, {"Content-Type": "text/plain; charset=utf-8"}
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -27,18 +27,18 @@ def home():
     if request.args.get("idle"):
         session.pop("lang", None)
         return redirect(url_for("screens.home"))
-    return render_template("home.html", tiles=TILES, config=station().config)
+    return render_template("home.html", tiles=TILES)
 
 
 @bp.get("/guide")
 def guide():
     cfg = station().config
-    return render_template("guide.html", guide=cfg.guide, services=cfg.services, config=cfg)
+    return render_template("guide.html", guide=cfg.guide, services=cfg.services)
 
 
 @bp.get("/checkin")
 def checkin():
-    return render_template("checkin.html", config=station().config)
+    return render_template("checkin.html")
 
 
 @bp.get("/s/<name>")
@@ -47,4 +47,4 @@ def tile(name: str):
     titles = {key: title for key, title, _sub, _icon in TILES}
     if name not in NOT_YET:
         abort(404)
-    return render_template("soon.html", title=titles[name], config=station().config)
+    return render_template("soon.html", title=titles[name])

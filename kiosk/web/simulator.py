@@ -14,7 +14,7 @@ bp = Blueprint("sim", __name__, url_prefix="/sim")
 @bp.get("/")
 def panel():
     st = station()
-    return render_template("sim/panel.html", config=st.config,
+    return render_template("sim/panel.html",
                            roster=members.roster_with_cards(st.db()))
 
 

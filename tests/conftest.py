@@ -1,0 +1,126 @@
+"""Shared fixtures: a demo station in a temp folder, its app and client, and helpers."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from kiosk import config as cfg
+from kiosk import demo, hardware, store
+from kiosk.bus import Bus
+from kiosk.station import Station
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def config_path(tmp_path: Path) -> Path:
+    """A demo station.toml (all devices simulated) in a fresh folder."""
+    return demo.write_config(tmp_path)
+
+
+@pytest.fixture
+def config(config_path: Path) -> cfg.Config:
+    return cfg.load(config_path)
+
+
+@pytest.fixture
+def station(config: cfg.Config):
+    """The demo station's core over simulated hardware, roster and catalogue seeded."""
+    conn = store.open_store(config.database_path)
+    demo.seed(conn)
+    conn.close()
+    hw = hardware.build(config)
+    st = Station(config, printer=hw.printer, reader=hw.reader, lockers=hw.lockers, bus=Bus())
+    st.start()
+    yield st
+    st.stop()
+
+
+@pytest.fixture
+def app(station: Station):
+    from kiosk.web import create_app
+
+    return create_app(station, simulated=True, test_config={"TESTING": True})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+class Card:
+    """Tap cards on the simulated reader, as a person at the station would."""
+
+    def __init__(self, station: Station) -> None:
+        self.station = station
+
+    def tap(self, uid: str) -> None:
+        self.station.reader.tap(uid)
+
+
+@pytest.fixture
+def card(station: Station) -> Card:
+    return Card(station)
+
+
+def vstation(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+    """Run the real command line, as an operator would."""
+    return subprocess.run([sys.executable, "-m", "kiosk", *args], capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, **(env or {})}, cwd=ROOT)
+
+
+class Demo:
+    """A running `vstation run --simulate` process (kiosk + sync) on a free port."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "kiosk", "run", "--simulate", "--port", str(self.port),
+             "--data-dir", str(data_dir)],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("demo exited: " + self.proc.stdout.read())
+            try:
+                with urllib.request.urlopen(self.url + "/api/v1/health", timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("demo did not become ready")
+
+    def stop(self) -> str:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        return self.proc.stdout.read()
+
+
+@pytest.fixture
+def running_demo(tmp_path: Path):
+    demo_proc = Demo(tmp_path / "demo")
+    yield demo_proc
+    demo_proc.stop()

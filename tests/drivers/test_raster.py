@@ -1,0 +1,47 @@
+"""Text rendered to 1-bit images for printers without the glyphs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from drivers.raster import FontSet, find_fonts, render_text
+
+TIBETAN = "བཀྲ་ཤིས་བདེ་ལེགས།"
+
+
+def black_columns(image) -> list[int]:
+    pixels = image.load()
+    return [x for x in range(image.width) if any(pixels[x, y] == 0 for y in range(image.height))]
+
+
+def test_lines_are_full_width_and_aligned() -> None:
+    left = black_columns(render_text("A023", width_px=576, align="left"))
+    right = black_columns(render_text("A023", width_px=576, align="right"))
+    assert left[0] < 10 and right[-1] > 560
+
+
+def test_long_text_wraps_onto_more_lines() -> None:
+    one = render_text("请稍候", width_px=384)
+    many = render_text("请稍候，您前面还有３人。" * 4, width_px=384)
+    assert many.width == 384 and many.height >= 3 * one.height
+
+
+def test_tibetan_uses_the_tibetan_font_and_prints_something() -> None:
+    image = render_text(TIBETAN, width_px=576, align="center")
+    assert image.mode == "1" and black_columns(image)
+
+
+def test_font_dir_from_the_environment(tmp_path: Path, monkeypatch) -> None:
+    debian = find_fonts()
+    if debian.tibetan is None:
+        return
+    (tmp_path / "NotoSerifTibetan-Medium.ttf").symlink_to(debian.tibetan)
+    monkeypatch.setenv("VSTATION_FONT_DIR", str(tmp_path))
+    fonts = find_fonts()
+    assert fonts.tibetan == str(tmp_path / "NotoSerifTibetan-Medium.ttf")
+    assert fonts.cjk == debian.cjk  # not in that folder: Debian's path
+
+
+def test_without_font_files_pillow_default_font_still_prints() -> None:
+    image = render_text("A023", width_px=384, fonts=FontSet(cjk=None, tibetan=None))
+    assert image.width == 384 and black_columns(image)

@@ -1,0 +1,94 @@
+"""The command line as an operator meets it: init, check, and every refusal in one clear line."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+from conftest import vstation
+
+from kiosk import demo
+
+
+def test_init_writes_a_config_and_database_and_never_overwrites(tmp_path: Path):
+    config = tmp_path / "etc" / "station.toml"
+    db = tmp_path / "data" / "station.db"
+    result = vstation("--config", str(config), "init", "--database", str(db), "--station-id", "lhasa-cg-01")
+    assert result.returncode == 0, result.stderr
+    assert 'id = "lhasa-cg-01"' in config.read_text(encoding="utf-8")
+    assert db.exists()
+    before = config.read_text(encoding="utf-8")
+    again = vstation("--config", str(config), "init", "--database", str(db))
+    assert again.returncode != 0
+    assert "already exists: init never overwrites" in again.stderr
+    assert config.read_text(encoding="utf-8") == before
+
+
+def test_check_on_the_demo_station_says_everything_works(config_path: Path):
+    result = vstation("--config", str(config_path), "check")
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert [line.split()[:2] for line in lines][:5] == [
+        ["ok", "config"], ["ok", "database"], ["ok", "printer"], ["ok", "card"], ["ok", "lockers"]]
+    assert "integrity ok" in result.stdout
+
+
+def test_check_names_a_card_reader_that_is_not_there(config_path: Path):
+    text = config_path.read_text(encoding="utf-8").replace(
+        '[card_reader]\nkind = "sim"', '[card_reader]\nkind = "rdm6300"\ndevice = "/dev/vstation-no-such-reader"')
+    config_path.write_text(text, encoding="utf-8")
+    result = vstation("--config", str(config_path), "check")
+    assert result.returncode == 1
+    assert "FAIL  card reader  rdm6300: offline" in result.stdout
+
+
+def test_an_invalid_config_stops_with_the_key_and_a_nonzero_exit(config_path: Path):
+    text = config_path.read_text(encoding="utf-8").replace('[printer]\nkind = "sim"', '[printer]\nkind = "laser"')
+    config_path.write_text(text, encoding="utf-8")
+    result = vstation("--config", str(config_path), "kiosk")
+    assert result.returncode == 2
+    assert 'printer.kind: found "laser", expected one of usb, serial, network, file, sim' in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (config_path.parent / "station.db").exists()  # nothing half-written
+
+
+def test_an_unwritable_database_path_stops_with_one_line(config_path: Path, tmp_path: Path):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where a folder should be")
+    text = config_path.read_text(encoding="utf-8").replace('path = "station.db"', f'path = "{blocker}/station.db"')
+    config_path.write_text(text, encoding="utf-8")
+    result = vstation("--config", str(config_path), "kiosk")
+    assert result.returncode == 2
+    assert "cannot be opened for writing" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_second_kiosk_on_the_same_port_is_refused(config_path: Path, tmp_path: Path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        text = config_path.read_text(encoding="utf-8").replace("127.0.0.1:8080", f"127.0.0.1:{port}")
+        config_path.write_text(text, encoding="utf-8")
+        result = vstation("--config", str(config_path), "kiosk")
+    assert result.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+
+
+def test_a_second_demo_on_the_same_data_is_refused(running_demo):
+    result = vstation("run", "--simulate", "--port", "1", "--data-dir", str(running_demo.data_dir))
+    assert result.returncode == 2
+    assert "another vstation kiosk" in result.stderr and "already running" in result.stderr
+
+
+def test_run_without_simulate_explains_itself():
+    result = vstation("run")
+    assert result.returncode == 2
+    assert "add --simulate" in result.stderr
+
+
+def test_the_demo_tells_where_the_ui_is_and_which_cards_exist(running_demo):
+    output = running_demo.stop()
+    assert f"kiosk screen:  {running_demo.url}/" in output
+    for _member, uid in demo.ROSTER:
+        assert uid in output

@@ -1,0 +1,138 @@
+"""The kiosk screens and API through the Flask test client."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from kiosk import outbox
+
+
+def csrf_token(client) -> str:
+    html = client.get("/").get_data(as_text=True)
+    return re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+
+
+@pytest.mark.parametrize("lang, tile, lang_attr", [
+    ("zh", "取号排队", "zh-Hans"),
+    ("bo", "ཨང་གྲངས་ལེན་པ།", "bo"),
+    ("en", "Take a number", "en"),
+])
+def test_home_screen_renders_in_each_language(client, lang, tile, lang_attr):
+    client.get(f"/lang/{lang}")
+    html = client.get("/").get_data(as_text=True)
+    assert f'<html lang="{lang_attr}">' in html
+    assert tile in html
+    for title in {"zh": ["党员报到", "雨伞·充电", "我要求助", "服务指南", "工作人员"],
+                  "en": ["Member check-in", "Umbrellas · Charging", "Ask for help", "Service guide", "Staff"],
+                  "bo": ["ཏང་ཡོན་ཐོ་འགོད།", "ཞབས་ཞུའི་ལམ་སྟོན།"]}[lang]:
+        assert title in html
+
+
+def test_default_language_is_the_stations(client):
+    assert '<html lang="zh-Hans">' in client.get("/").get_data(as_text=True)
+
+
+def test_idle_reset_brings_back_the_default_language(client):
+    client.get("/lang/en")
+    assert "Service guide" in client.get("/guide").get_data(as_text=True)
+    response = client.get("/?idle=1")
+    assert response.status_code == 302
+    assert "取号排队" in client.get("/").get_data(as_text=True)
+
+
+def test_language_switch_only_returns_into_the_kiosk(client):
+    assert client.get("/lang/en?next=/guide").headers["Location"] == "/guide"
+    assert client.get("/lang/en?next=https://example.com/").headers["Location"] == "/"
+    assert client.get("/lang/en?next=//example.com/x").headers["Location"] == "/"
+
+
+def test_service_guide_shows_hours_services_staff_and_notices(client):
+    client.get("/lang/en")
+    html = client.get("/guide").get_data(as_text=True)
+    assert "Daily 8:30–12:00, 14:30–18:00" in html
+    assert "Consultation" in html and "Typing and copying" in html
+    assert "李娜" in html and "General social worker" in html
+    assert "medical insurance policy" in html
+
+
+def test_services_not_yet_on_screen_send_the_resident_to_the_desk(client):
+    html = client.get("/s/queue").get_data(as_text=True)
+    assert "请到服务台找工作人员" in html
+    assert client.get("/s/nonsense").status_code == 404
+
+
+def test_health_reports_station_version_and_devices(client, station):
+    body = client.get("/api/v1/health").get_json()
+    assert body["status"] == "ok"
+    assert body["station"] == "demo-barkor-01"
+    assert body["hardware"] == {"printer": "ok", "card_reader": "ok",
+                                "lockers": {"U1": "closed", "U2": "closed", "C1": "closed", "C2": "closed"}}
+    station.printer.pull_paper()
+    body = client.get("/api/v1/health").get_json()
+    assert body["status"] == "degraded" and body["hardware"]["printer"] == "paper_out"
+
+
+def test_openapi_document_lists_the_api(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    assert doc["openapi"].startswith("3.")
+    assert "/api/v1/health" in doc["paths"]
+
+
+@pytest.mark.parametrize("method, path, kwargs", [
+    ("get", "/api/v1/nope", {}),
+    ("post", "/api/v1/health", {}),
+    ("post", "/api/v1/health", {"data": "x" * 100_000}),
+])
+def test_bad_api_requests_get_json_4xx_never_500(client, method, path, kwargs):
+    response = getattr(client, method)(path, **kwargs)
+    assert 400 <= response.status_code < 500
+    body = response.get_json()
+    assert set(body) == {"error", "message"}
+
+
+def test_requests_for_other_hosts_are_refused(client):
+    assert client.get("/", headers={"Host": "evil.example"}).status_code == 400
+    assert client.get("/", headers={"Host": "127.0.0.1:8080"}).status_code == 200
+
+
+def test_forms_without_a_csrf_token_are_refused(client, station):
+    taps = []
+    station.reader.when_card = taps.append
+    response = client.post("/sim/tap", data={"uid": "0A1B2C3D4E"})
+    assert response.status_code == 400
+    assert taps == []
+    response = client.post("/sim/tap", data={"uid": "0A1B2C3D4E"}, headers={"X-CSRFToken": csrf_token(client)})
+    assert response.status_code == 200
+    assert taps == ["0A1B2C3D4E"]
+
+
+def test_simulator_prints_a_test_page_with_chinese_and_qr(client, station):
+    from drivers import paper
+
+    response = client.post("/sim/printer/test", headers={"X-CSRFToken": csrf_token(client)})
+    assert response.status_code == 200
+    printed = station.printer.jobs[-1]
+    assert "绕赛社区 V站" in paper.text_of(printed)
+    assert "中文标点：，。！？（）——测试" in paper.text_of(printed)
+    assert paper.qr_payloads(printed) == ["vstation:demo-barkor-01:test"]
+    png = client.get("/sim/paper.png")
+    assert png.status_code == 200 and png.data.startswith(b"\x89PNG")
+
+
+def test_printing_without_paper_is_told_and_reported(client, station):
+    station.printer.pull_paper()
+    client.post("/sim/printer/test", headers={"X-CSRFToken": csrf_token(client)})
+    assert station.printer.jobs == []
+    events = outbox.take(station.db())
+    assert [(e.type, e.data["state"]) for e in events] == [("printer.fault", "paper_out")]
+
+
+def test_simulator_doors_open_and_close(client, station):
+    token = csrf_token(client)
+    client.post("/sim/door/U1/open", headers={"X-CSRFToken": token})
+    assert client.get("/api/v1/health").get_json()["hardware"]["lockers"]["U1"] == "open"
+    client.post("/sim/door/U1/close", headers={"X-CSRFToken": token})
+    assert client.get("/api/v1/health").get_json()["hardware"]["lockers"]["U1"] == "closed"
+    assert client.post("/sim/door/Z9/open", headers={"X-CSRFToken": token}).status_code == 404
