@@ -35,7 +35,7 @@ test-deps:
 ## make i18n: extract messages, update the bo/en catalogs, compile them
 i18n: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o kiosk/translations/messages.pot --no-location --sort-output .
-	$(BIN)/pybabel update -i kiosk/translations/messages.pot -d kiosk/translations --no-location
+	$(BIN)/pybabel update -i kiosk/translations/messages.pot -d kiosk/translations
 	$(BIN)/pybabel compile -d kiosk/translations --statistics
 
 bench: $(STAMP)

@@ -1,0 +1,97 @@
+"""The screens in a real Chromium (Debian's, driven by Playwright), as a resident sees them."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, Demo
+
+from kiosk import demo
+
+pytestmark = pytest.mark.browser
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = ROOT / "docs" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def kiosk(tmp_path: Path):
+    """The demo with a short idle time, so the idle reset can be watched."""
+    data = tmp_path / "demo"
+    path = demo.write_config(data)
+    path.write_text(path.read_text(encoding="utf-8").replace("idle_seconds = 60", "idle_seconds = 10"),
+                    encoding="utf-8")
+    running = Demo(data)
+    yield running
+    running.stop()
+
+
+def screen(browser, kiosk):
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(kiosk.url + "/")
+    return page
+
+
+def test_home_screen_and_the_readme_screenshot(browser, kiosk):
+    page = screen(browser, kiosk)
+    tiles = page.locator(".tile-title")
+    assert tiles.all_inner_texts() == ["取号排队", "党员报到", "雨伞·充电", "我要求助", "服务指南", "工作人员"]
+    for tile in page.locator(".tile").all():
+        box = tile.bounding_box()
+        assert box["height"] >= 64 and box["width"] >= 64   # big enough for an unsteady finger
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "home.png"))
+    page.get_by_role("link", name="English").click()
+    assert page.locator(".tile-title").first.inner_text() == "Take a number"
+    page.get_by_role("link", name="བོད་ཡིག").click()
+    assert page.locator("html").get_attribute("lang") == "bo"
+    page.screenshot(path=str(SHOTS / "home-bo.png"))
+
+
+def test_a_card_tapped_in_the_simulator_greets_the_member_on_the_kiosk(browser, kiosk):
+    page = screen(browser, kiosk)
+    page.get_by_role("link", name="English").click()
+    page.wait_for_function("document.readyState === 'complete'")
+    sim = browser.new_page()
+    sim.goto(kiosk.url + "/sim/")
+    sim.get_by_role("button", name="卓玛").click()
+    notice = page.locator("#notice")
+    notice.wait_for(state="visible", timeout=5000)
+    assert "Hello, 卓玛!" in notice.inner_text()
+    sim.get_by_role("button", name="unregistered card").click()
+    page.get_by_text("This card is not registered yet").wait_for(timeout=5000)
+
+
+def test_the_simulator_shows_the_printed_paper(browser, kiosk):
+    sim = browser.new_page()
+    sim.goto(kiosk.url + "/sim/")
+    sim.get_by_role("button", name="Print test page").click()
+    paper = sim.locator("img.paper")
+    paper.wait_for(timeout=5000)
+    assert sim.evaluate("img => img.naturalWidth", paper.element_handle()) > 300
+    sim.get_by_role("button", name="Pull the paper").click()
+    sim.get_by_text("paper_out").wait_for(timeout=5000)
+
+
+def test_idle_screen_counts_down_and_returns_home_in_the_default_language(browser, kiosk):
+    page = screen(browser, kiosk)
+    page.get_by_role("link", name="English").click()
+    page.get_by_role("link", name="Service guide").click()
+    assert page.url.endswith("/guide")
+    page.locator("#idle").wait_for(state="visible", timeout=15000)
+    assert "going back to the start" in page.locator("#idle").inner_text()
+    page.wait_for_url(kiosk.url + "/", timeout=15000)
+    assert page.locator(".tile-title").first.inner_text() == "取号排队"
