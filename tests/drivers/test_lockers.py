@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from gpiozero import Device
@@ -14,6 +14,16 @@ from drivers.errors import UnknownSlot
 from drivers.lockers import DoorState, GpioLockerBank, SimLockerBank
 
 SLOTS = [("U1", 17, 27), ("C1", 22, None)]
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 3.0) -> bool:
+    """Poll a condition another thread will make true; no timing is asserted."""
+    pause = threading.Event()
+    for _ in range(int(timeout / 0.01)):
+        if predicate():
+            return True
+        pause.wait(0.01)
+    return predicate()
 
 
 @pytest.fixture
@@ -31,7 +41,7 @@ def levels(pin) -> list[bool]:
     return [change.state for change in pin.states]
 
 
-def test_unlock_pulses_the_relay_once(factory: MockFactory, bank: GpioLockerBank, wait_until) -> None:
+def test_unlock_pulses_the_relay_once(factory: MockFactory, bank: GpioLockerBank) -> None:
     relay = factory.pin(17)
     assert relay.state is False
     bank.unlock("U1")
@@ -40,7 +50,7 @@ def test_unlock_pulses_the_relay_once(factory: MockFactory, bank: GpioLockerBank
     assert levels(factory.pin(22)) == [False]  # the other slot's relay never moved
 
 
-def test_active_low_relay_idles_high_and_pulses_low(factory: MockFactory, wait_until) -> None:
+def test_active_low_relay_idles_high_and_pulses_low(factory: MockFactory) -> None:
     with GpioLockerBank([("U1", 17, 27)], pulse_s=0.02, active_high=False, pin_factory=factory) as lockers:
         relay = factory.pin(17)
         assert relay.state is True
@@ -84,7 +94,7 @@ def test_close_releases_pins(factory: MockFactory) -> None:
     GpioLockerBank(SLOTS, pin_factory=factory).close()
 
 
-def test_sim_doors_start_closed_and_spring_open_after_unlock(wait_until) -> None:
+def test_sim_doors_start_closed_and_spring_open_after_unlock() -> None:
     opened = threading.Event()
     with SimLockerBank(SLOTS, pulse_s=0.02, pop_s=0.01) as lockers:
         assert lockers.door("U1") is DoorState.CLOSED
@@ -98,7 +108,7 @@ def test_sim_doors_start_closed_and_spring_open_after_unlock(wait_until) -> None
         assert lockers.relay_pulses("C1") == 0
 
 
-def test_sim_door_without_spring_stays_shut(wait_until) -> None:
+def test_sim_door_without_spring_stays_shut() -> None:
     with SimLockerBank(SLOTS, pulse_s=0.02, spring_loaded=False) as lockers:
         lockers.unlock("U1")
         lockers.unlock("C1")

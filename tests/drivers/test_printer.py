@@ -7,7 +7,7 @@ import select
 import socket
 import threading
 import tty
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from escpos.printer import Dummy, File
@@ -19,6 +19,16 @@ from drivers.printer import EscposPrinter, PrinterState, open_printer, parse_onl
 
 WAIT = "请稍候，您前面还有３人。"
 TIBETAN = "བཀྲ་ཤིས་བདེ་ལེགས།"
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 3.0) -> bool:
+    """Poll a condition another thread will make true; no timing is asserted."""
+    pause = threading.Event()
+    for _ in range(int(timeout / 0.01)):
+        if predicate():
+            return True
+        pause.wait(0.01)
+    return predicate()
 
 
 def nt80() -> EscposPrinter:
@@ -262,10 +272,21 @@ def test_answering_printer_reports_low_paper_or_offline(pty_printer: PtyPrinter)
 
 
 @pytest.mark.parametrize("pty_printer", [(None, None)], indirect=True)
-def test_silent_printer_is_unknown_not_ok_and_still_prints(pty_printer: PtyPrinter, wait_until) -> None:
+def test_silent_printer_is_unknown_not_ok_and_still_prints(pty_printer: PtyPrinter) -> None:
     printer = serial_printer(pty_printer)
     assert printer.state() is PrinterState.UNKNOWN
     with printer.job() as job:
         job.text(WAIT)
     printer.close()
     assert wait_until(lambda: WAIT.encode("gb18030") in pty_printer.received)
+
+
+def test_bad_style_is_refused_before_anything_is_sent() -> None:
+    printer = nt80()
+    with pytest.raises(ValueError, match="align"):
+        with printer.job() as job:
+            job.text("A023", align="middle")
+    with pytest.raises(ValueError, match="scale"):
+        with printer.job() as job:
+            job.text(TIBETAN, scale=9)
+    assert printer.device.output == b""

@@ -1,0 +1,124 @@
+"""One slip under construction: lines, QR codes, feeds and cuts, sent in a single write."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from escpos.constants import PAPER_FULL_CUT, QR_ECLEVEL_M
+from escpos.printer import Dummy
+
+from drivers import raster
+from drivers.printer_util import clean_text, printable_in_gb18030, qr_image, raster_command
+
+if TYPE_CHECKING:
+    from drivers.printer import EscposPrinter
+
+__all__ = ["PrintJob"]
+
+FS_CHINESE_ON = b"\x1c&"
+FS_CHINESE_OFF = b"\x1c."
+ALIGNS = ("left", "center", "right")
+#: Dots per character of the printer's font A, used to fill a line with dashes.
+FONT_A_DOTS = 12
+
+
+class PrintJob:
+    """Collects one slip's commands and sends them all at once when the block ends."""
+
+    def __init__(self, printer: EscposPrinter) -> None:
+        """Start an empty slip for ``printer`` (begins with ``ESC @``)."""
+        self._printer = printer
+        self._buf = Dummy()
+        self._buf.profile = printer.device.profile
+        self._buf.hw("INIT")
+
+    def __enter__(self) -> PrintJob:
+        """Return the job to add lines to."""
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Send the whole slip, or nothing if the block raised."""
+        if exc_type is None:
+            self._printer.send(self.data)
+
+    @property
+    def data(self) -> bytes:
+        """The bytes built so far."""
+        return self._buf.output
+
+    @staticmethod
+    def _check(align: str, scale: int) -> None:
+        """Refuse an alignment or size the printer does not have."""
+        if align not in ALIGNS:
+            raise ValueError(f"align must be one of {ALIGNS}, not {align!r}")
+        if not 1 <= scale <= 8:
+            raise ValueError(f"scale must be 1-8, not {scale!r}")
+
+    def _style(self, align: str, scale: int, bold: bool) -> None:
+        """Emit alignment, size and emphasis so each line stands on its own."""
+        self._buf.set(align=align, bold=bold, custom_size=True, width=scale, height=scale)
+
+    def text(self, s: str, *, align: str = "left", scale: int = 1, bold: bool = False) -> PrintJob:
+        """Print one line or paragraph and end it with a newline."""
+        s = clean_text(s)
+        self._check(align, scale)
+        if self._printer.text_mode == "raster" or not printable_in_gb18030(s):
+            return self._raster(s, align, scale, bold)
+        self._style(align, scale, bold)
+        if s.isascii():
+            body = s.encode("ascii")
+        else:
+            body = FS_CHINESE_ON + s.encode("gb18030") + FS_CHINESE_OFF
+        self._buf._raw(body + b"\n")
+        return self
+
+    def _raster(self, s: str, align: str, scale: int, bold: bool) -> PrintJob:
+        """Print text as an image rendered with our fonts."""
+        image = raster.render_text(
+            s, width_px=self._printer.width_px, scale=scale, align=align, bold=bold, fonts=self._printer.fonts
+        )
+        self._style("left", 1, False)  # the image carries its own alignment and size
+        self._buf._raw(raster_command(image))
+        return self
+
+    def qr(self, data: str, *, size: int = 6) -> PrintJob:
+        """Print a centred QR code carrying ``data``."""
+        if not data:
+            raise ValueError("QR payload is empty")
+        self._buf.set(align="center")
+        if self._printer.native_qr:
+            self._buf.qr(data, size=size, native=True, ec=QR_ECLEVEL_M)
+            self._buf._raw(b"\n")
+        else:
+            self._buf._raw(raster_command(qr_image(data, size=size, max_px=self._printer.width_px)))
+        self._buf.set(align="left")
+        return self
+
+    def feed(self, lines: int = 1) -> PrintJob:
+        """Advance the paper by ``lines`` blank lines (0-255)."""
+        if not 0 <= lines <= 255:
+            raise ValueError(f"lines must be 0-255, not {lines!r}")
+        if lines:
+            self._buf.print_and_feed(lines)
+        return self
+
+    def cut(self) -> PrintJob:
+        """Feed past the cutter and cut; without a cutter only feed so it can be torn off."""
+        if self._printer.cutter:
+            self._buf.print_and_feed(6)
+            self._buf._raw(PAPER_FULL_CUT)
+        else:
+            self._buf.print_and_feed(4)
+        return self
+
+    def rule(self) -> PrintJob:
+        """Print a dashed line across the full paper width."""
+        self._style("left", 1, False)
+        self._buf._raw(b"-" * (self._printer.width_px // FONT_A_DOTS) + b"\n")
+        return self
