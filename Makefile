@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 .PHONY: run test test-deps i18n bench clean
 
 $(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv $(VENV) || { scripts/apt-install.sh python3-venv python3-pip && $(PYTHON) -m venv $(VENV); }
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
@@ -21,16 +21,7 @@ test: $(STAMP) test-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-deps:
-	@missing=""; \
-	command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing="$$missing mosquitto"; \
-	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
-	[ -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || missing="$$missing fonts-noto-cjk"; \
-	fc-list 2>/dev/null | grep -qi tibetan || missing="$$missing fonts-noto-extra"; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing with apt:$$missing"; \
-	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$missing fontconfig; \
-	fi
+	scripts/apt-install.sh mosquitto chromium fonts-noto-cjk fonts-noto-extra fontconfig
 
 ## make i18n: extract messages, update the bo/en catalogs, compile them
 i18n: $(STAMP)
@@ -39,7 +30,7 @@ i18n: $(STAMP)
 	$(BIN)/pybabel compile -d kiosk/translations --statistics
 
 bench: $(STAMP)
-	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
+	for b in bench/[a-z]*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache
