@@ -64,7 +64,7 @@ def test_home_screen_and_the_readme_screenshot(browser, kiosk):
 def test_a_card_tapped_in_the_simulator_greets_the_member_on_the_kiosk(browser, kiosk):
     page = screen(browser, kiosk)
     page.get_by_role("link", name="English").click()
-    page.wait_for_function("document.readyState === 'complete'")
+    page.locator("body[data-live='1']").wait_for(state="attached", timeout=5000)
     sim = browser.new_page()
     sim.goto(kiosk.url + "/sim/")
     sim.get_by_role("button", name="卓玛").click()
@@ -79,9 +79,9 @@ def test_the_simulator_shows_the_printed_paper(browser, kiosk):
     sim = browser.new_page()
     sim.goto(kiosk.url + "/sim/")
     sim.get_by_role("button", name="Print test page").click()
-    paper = sim.locator("img.paper")
-    paper.wait_for(timeout=5000)
-    assert sim.evaluate("img => img.naturalWidth", paper.element_handle()) > 300
+    sim.wait_for_function("() => { const img = document.querySelector('img.paper');"
+                          " return img && img.complete && img.naturalWidth > 0; }", timeout=5000)
+    assert sim.evaluate("document.querySelector('img.paper').naturalWidth") == 576
     sim.get_by_role("button", name="Pull the paper").click()
     sim.get_by_text("paper_out").wait_for(timeout=5000)
 

@@ -92,3 +92,31 @@ def test_the_demo_tells_where_the_ui_is_and_which_cards_exist(running_demo):
     assert f"kiosk screen:  {running_demo.url}/" in output
     for _member, uid in demo.ROSTER:
         assert uid in output
+
+
+def test_a_device_kind_not_built_yet_is_one_clear_line(config_path: Path):
+    text = config_path.read_text(encoding="utf-8").replace(
+        '[card_reader]\nkind = "sim"', '[card_reader]\nkind = "evdev"\ndevice = "/dev/input/event0"')
+    config_path.write_text(text, encoding="utf-8")
+    result = vstation("--config", str(config_path), "kiosk")
+    assert result.returncode == 2
+    assert result.stderr.strip() == \
+        'vstation kiosk: card_reader.kind = "evdev" is not supported by this vstation version yet'
+
+
+def test_sync_keeps_the_outbox_and_stops_cleanly_on_sigterm(config_path: Path):
+    import signal
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    proc = subprocess.Popen([sys.executable, "-m", "kiosk", "--config", str(config_path), "sync"],
+                            cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    try:
+        assert "outbox: 0 event(s) waiting" in proc.stderr.readline()   # logged once it holds the lock
+        second = vstation("--config", str(config_path), "sync")
+        assert second.returncode == 2 and "another vstation sync" in second.stderr
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+
 from flask import Blueprint, Response, abort, render_template, request
 
 from .. import members
@@ -29,8 +31,10 @@ def tap():
 
 @bp.get("/printer")
 def printer():
-    st = station()
-    return render_template("sim/printer.html", state=st.printer.state(), jobs=len(st.printer.jobs))
+    jobs = station().printer.jobs
+    # The paper's URL changes only when a new slip is printed, so polling reloads no image.
+    last = zlib.crc32(jobs[-1]) if jobs else None
+    return render_template("sim/printer.html", state=station().printer.state(), jobs=len(jobs), last=last)
 
 
 @bp.post("/printer/<action>")
@@ -57,7 +61,7 @@ def paper():
     if not jobs or not -len(jobs) <= index < len(jobs):
         abort(404)
     return Response(station().printer.paper_png(index), mimetype="image/png",
-                    headers={"Cache-Control": "no-store"})
+                    headers={"Cache-Control": "private, max-age=3600"})
 
 
 @bp.get("/lockers")

@@ -36,6 +36,9 @@
 
   if (window.EventSource) {
     const source = new EventSource("/events");
+    // The screen marks whether it hears the station; a lost stream reconnects by itself.
+    source.onopen = function () { body.dataset.live = "1"; };
+    source.onerror = function () { body.dataset.live = ""; };
     ["card", "door", "printer"].forEach(function (kind) {
       source.addEventListener(kind, function (e) { showNotice(e.data); });
     });
