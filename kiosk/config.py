@@ -10,6 +10,7 @@ import ipaddress
 import os
 import tomllib
 from dataclasses import dataclass, field, replace
+from datetime import time as dtime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -80,6 +81,9 @@ class MqttSettings:
     telemetry_seconds: int = 30
 
 
+Periods = tuple[tuple[dtime, dtime], ...]
+
+
 @dataclass(frozen=True)
 class Service:
     id: str
@@ -87,6 +91,14 @@ class Service:
     name: Localized
     average_minutes: int
     counters: tuple[str, ...]
+    hours: Periods = ()              # empty: the station's queue hours
+
+
+@dataclass(frozen=True)
+class QueueSettings:
+    hours: Periods                   # when tickets may be taken, every day, local time
+    priority_advance_minutes: int    # a priority ticket counts as taken this much earlier
+    recent_services: int             # how many finished services the wait estimate averages
 
 
 @dataclass(frozen=True)
@@ -113,7 +125,16 @@ class Config:
     lockers: LockerSettings
     mqtt: MqttSettings
     services: tuple[Service, ...]
+    queue: QueueSettings
     guide: Guide
+
+    def service(self, service_id: str) -> Service | None:
+        return next((s for s in self.services if s.id == service_id), None)
+
+    @property
+    def counters(self) -> tuple[str, ...]:
+        """Every counter some service is called to, in first-mentioned order."""
+        return tuple(dict.fromkeys(c for s in self.services for c in s.counters))
 
 
 def config_path(cli_value: str | os.PathLike[str] | None) -> Path:
@@ -153,6 +174,7 @@ def parse(raw: dict[str, Any], path: Path) -> Config:
         lockers=_lockers(root.table("lockers")),
         mqtt=_mqtt(root.table("mqtt"), base),
         services=_services(root, problems),
+        queue=_queue(root.table("queue")),
         guide=_guide(root.table("guide")),
     )
     root.done()
@@ -289,11 +311,22 @@ def _services(root: Table, problems: Problems) -> tuple[Service, ...]:
             name=s.localized("name"),
             average_minutes=s.integer("average_minutes", 10, low=1, high=240),
             counters=tuple(s.texts("counters", ["1"])),
+            hours=s.periods("hours", ()),
         ))
         s.done()
     _unique(root, "services", [s.id for s in services])
     _unique(root, "services", [s.prefix for s in services], what="prefix")
     return tuple(services)
+
+
+def _queue(t: Table) -> QueueSettings:
+    settings = QueueSettings(
+        hours=t.periods("hours", ((dtime(0, 0), dtime.max),)),
+        priority_advance_minutes=t.integer("priority_advance_minutes", 15, low=0, high=240),
+        recent_services=t.integer("recent_services", 20, low=1, high=1000),
+    )
+    t.done()
+    return settings
 
 
 def _guide(t: Table) -> Guide:

@@ -8,6 +8,7 @@ value found and what was expected, and all problems are reported at once.
 from __future__ import annotations
 
 import re
+from datetime import time as dtime
 from typing import Any, Iterable
 
 _MISSING = object()
@@ -129,6 +130,26 @@ class Table:
             return []
         return list(value)
 
+    def periods(self, name: str, default: Any = _MISSING) -> tuple[tuple[dtime, dtime], ...]:
+        """Opening periods such as ["08:30-12:00", "14:30-18:00"], local time, in order."""
+        value = self._get(name, default)
+        if value is _MISSING:
+            return () if default is _MISSING else tuple(default)
+        periods = []
+        if isinstance(value, list) and value:
+            for item in value:
+                m = re.fullmatch(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)", str(item))
+                if not isinstance(item, str) or not m:
+                    break
+                start, end = dtime(int(m[1]), int(m[2])), _end_time(int(m[3]), int(m[4]))
+                if end <= start or (periods and start < periods[-1][1]):
+                    break
+                periods.append((start, end))
+            else:
+                return tuple(periods)
+        self._bad(name, value, 'a list of periods in order such as ["08:30-12:00", "14:30-18:00"]')
+        return ()
+
     def table(self, name: str) -> "Table":
         self.used.add(name)
         return Table(self.data.get(name, _MISSING), self.key(name), self.problems)
@@ -160,6 +181,11 @@ class Table:
         """Report keys nobody asked for: usually a typo that would be silently ignored."""
         for name in sorted(set(self.data) - self.used):
             self.problems.add(self.key(name), "is not a known key (misspelt, or in the wrong table?)")
+
+
+def _end_time(hour: int, minute: int) -> dtime:
+    """24:00 closes at the end of the day."""
+    return dtime.max if hour == 24 else dtime(hour, minute)
 
 
 def _range_text(kind: str, low: float | None, high: float | None) -> str:
