@@ -21,7 +21,7 @@ test: $(STAMP) test-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-deps:
-	scripts/apt-install.sh mosquitto chromium fonts-noto-cjk fonts-noto-extra fontconfig
+	scripts/apt-install.sh mosquitto chromium fonts-noto-cjk fonts-noto-extra fontconfig zbar-tools espeak-ng
 
 ## make i18n: extract messages, update the bo/en catalogs, compile them
 i18n: $(STAMP)

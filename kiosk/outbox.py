@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
+from .clock import rfc3339, utc_now
 from .errors import NotInTransaction
 from .store import transaction
 
@@ -34,7 +35,7 @@ class Event:
 
 
 def now_rfc3339() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return rfc3339(utc_now())
 
 
 def append(conn: sqlite3.Connection, type: str, data: Mapping[str, Any], *,

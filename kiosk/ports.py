@@ -49,6 +49,12 @@ class LockerBank(Protocol):
     def close(self) -> None: ...
 
 
+class Voice(Protocol):
+    """An offline speech synthesiser for calling numbers (None when none is installed)."""
+
+    def wav(self, text: str, lang: str = "zh") -> bytes | None: ...
+
+
 def state_word(state: object) -> str:
     """A device state as the plain word of the telemetry contract ("ok", "paper_out", …).
 

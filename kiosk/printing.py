@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 from zoneinfo import ZoneInfo
 
 from . import outbox, store
 from .ports import PrintJob, state_word
-from .station import Station
+
+if TYPE_CHECKING:
+    from .station import Station
 
 log = logging.getLogger(__name__)
 

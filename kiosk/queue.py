@@ -15,20 +15,14 @@ from __future__ import annotations
 import sqlite3
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Iterable
+from datetime import datetime, timedelta
+from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
 from . import outbox, store
 from .config import Config, Service
-from .tickets import AT_COUNTER, COLUMNS, QueueError, Ticket, TicketState, from_row, rfc3339
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
-
+from .clock import Clock, rfc3339, utc_now
+from .tickets import AT_COUNTER, COLUMNS, QueueError, Ticket, TicketState, from_row
 
 @dataclass(frozen=True)
 class Issued:

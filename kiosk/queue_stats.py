@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .config import Config, Service
-from .tickets import COLUMNS, Ticket, TicketState, from_row, parse_time
+from .clock import parse_time
+from .tickets import COLUMNS, Ticket, TicketState, from_row
 
 
 def position(conn: sqlite3.Connection, ticket: Ticket) -> int:

@@ -6,7 +6,6 @@ import logging
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Callable
 

@@ -11,22 +11,40 @@ import logging
 import sqlite3
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from . import members, outbox, store
 from .bus import Bus
+from .clock import Clock, utc_now
 from .config import Config
-from .ports import CardReader, LockerBank, Printer, state_word
+from .ports import CardReader, LockerBank, Printer, Voice, state_word
+from .printing import print_slip
+from .queue import Issued, Queue
+from .slips import ticket_slip
+from .tickets import Ticket
 
 log = logging.getLogger(__name__)
+CARD_FRESH_S = 60.0        # a tapped card counts for a sign-in this long
+
+
+@dataclass(frozen=True)
+class TakenTicket:
+    issued: Issued
+    printed: bool
 
 
 class Station:
     """One station's core, shared by the web face and the hardware threads."""
 
     def __init__(self, config: Config, *, printer: Printer, reader: CardReader,
-                 lockers: LockerBank, bus: Bus | None = None) -> None:
+                 lockers: LockerBank, bus: Bus | None = None, clock: Clock = utc_now,
+                 voice: Voice | None = None) -> None:
         self.config = config
+        self.voice = voice
+        self.clock = clock
+        self.queue = Queue(config, clock=clock)
+        self._last_card: tuple[str, float] | None = None
         self.printer = printer
         self.reader = reader
         self.lockers = lockers
@@ -66,6 +84,7 @@ class Station:
 
     def card_tapped(self, uid: str) -> None:
         """A card was read: greet a known member, or record an unknown card (UID masked)."""
+        self._last_card = (uid, time.monotonic())
         try:
             conn = self.db()
             member = members.find_by_card(conn, uid)
@@ -79,6 +98,46 @@ class Station:
         except Exception:  # a driver thread must survive a bad tap
             log.exception("card tap %s could not be handled", members.mask_uid(uid))
             self.bus.publish("card", known=False, error=True, uid=members.mask_uid(uid))
+
+    def fresh_card(self) -> str | None:
+        """The card tapped in the last minute, if any: whose PIN a staff sign-in checks."""
+        if self._last_card and time.monotonic() - self._last_card[1] < CARD_FRESH_S:
+            return self._last_card[0]
+        return None
+
+    def forget_card(self) -> None:
+        self._last_card = None
+
+    # -- the queue ---------------------------------------------------------
+    def take_ticket(self, service_id: str, *, priority: bool = False, request_key: str | None = None,
+                    lang: str = "zh") -> TakenTicket:
+        """Issue a ticket and print it once; a failed print leaves the ticket valid on screen."""
+        conn = self.db()
+        issued = self.queue.issue(conn, service_id, priority=priority, request_key=request_key)
+        printed = issued.ticket.printed
+        if issued.new:
+            printed = print_slip(self, ticket_slip(self.config, issued, lang), what="ticket")
+            if printed:
+                self.queue.mark_printed(conn, issued.ticket.id)
+            self.bus.publish("queue", service=issued.ticket.service)
+        return TakenTicket(issued, printed)
+
+    def counter_action(self, action: str, counter: str, *, staff_id: str, ticket_id: str | None = None,
+                       to_service: str | None = None) -> Ticket:
+        """A staff action at a counter; calls are announced on the display."""
+        conn, q = self.db(), self.queue
+        if action == "call_next":
+            ticket = q.call_next(conn, counter, staff_id=staff_id)
+        elif action == "transfer":
+            ticket = q.transfer(conn, ticket_id or "", counter, to_service or "", staff_id=staff_id)
+        elif action in ("recall", "start", "done", "no_show"):
+            ticket = getattr(q, action)(conn, ticket_id or "", counter, staff_id=staff_id)
+        else:
+            raise ValueError(f"unknown counter action {action!r}")
+        if action in ("call_next", "recall"):
+            self.bus.publish("call", ticket_id=ticket.id, number=ticket.number, counter=counter)
+        self.bus.publish("queue", service=ticket.service)
+        return ticket
 
     def door_changed(self, slot_id: str, state: str) -> None:
         self.bus.publish("door", slot=slot_id, state=state_word(state))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from enum import Enum
 
 from .errors import VStationError
@@ -66,11 +65,3 @@ def from_row(row: sqlite3.Row | tuple) -> Ticket:
     values[13] = bool(values[13])
     return Ticket(*values)
 
-
-def rfc3339(moment: datetime) -> str:
-    """UTC, millisecond, fixed width: such texts sort in time order."""
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
-
-
-def parse_time(text: str) -> datetime:
-    return datetime.fromisoformat(text)

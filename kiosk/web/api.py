@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from dataclasses import asdict
+
+from flask import Blueprint, jsonify, request
 
 from .. import __version__, outbox, store
+from ..queue_stats import board
+from ..tickets import QueueError
 from .context import station
+from .errors import api_error
 from .openapi import document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 FAULTS = {"paper_out", "offline"}
+TICKET_FIELDS = {"service", "priority"}
+
+
+@bp.errorhandler(QueueError)
+def queue_refused(exc: QueueError):
+    return api_error(exc.status, exc.code, str(exc))
 
 
 @bp.get("/health")
@@ -27,6 +38,40 @@ def health():
         hardware=hardware,
         database={"schema": store.schema_version(conn), "outbox_depth": outbox.depth(conn)},
     )
+
+
+@bp.post("/tickets")
+def take_ticket():
+    """Take a number; an `Idempotency-Key` header makes a retried request return the same ticket."""
+    if not request.is_json:
+        return api_error(415, "not_json", "send the ticket request as application/json")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return api_error(400, "bad_json", 'expected a JSON object such as {"service": "consult", "priority": false}')
+    unknown = sorted(set(body) - TICKET_FIELDS)
+    if unknown:
+        return api_error(422, "unknown_field", f"unknown field(s): {', '.join(unknown)}")
+    if not isinstance(body.get("service"), str):
+        return api_error(422, "bad_service", '"service" must be a service id (text)')
+    priority = body.get("priority", False)
+    if not isinstance(priority, bool):
+        return api_error(422, "bad_priority", '"priority" must be true or false')
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not 1 <= len(key) <= 100:
+        return api_error(422, "bad_idempotency_key", "Idempotency-Key must be 1 to 100 characters")
+    taken = station().take_ticket(body["service"], priority=priority, request_key=key and f"api:{key}")
+    ticket = taken.issued.ticket
+    return jsonify(id=ticket.id, number=ticket.number, service=ticket.service, priority=ticket.priority,
+                   position=taken.issued.position, estimated_wait_s=taken.issued.estimated_wait_s,
+                   printed=taken.printed), 201 if taken.issued.new else 200
+
+
+@bp.get("/queue")
+def queue():
+    """Per service: how many wait, who is being served at which counter, the last numbers called."""
+    st = station()
+    day = st.queue.today()
+    return jsonify(day=day, services=[asdict(b) for b in board(st.db(), st.config, day)])
 
 
 @bp.get("/openapi.json")

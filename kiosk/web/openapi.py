@@ -31,6 +31,40 @@ HEALTH = {
     },
 }
 
+TICKET_REQUEST = {
+    "type": "object", "required": ["service"], "additionalProperties": False,
+    "properties": {"service": {"type": "string"}, "priority": {"type": "boolean", "default": False}},
+}
+
+TICKET = {
+    "type": "object",
+    "required": ["id", "number", "service", "position", "estimated_wait_s", "printed"],
+    "properties": {
+        "id": {"type": "string", "format": "uuid"},
+        "number": {"type": "string", "examples": ["A001"]},
+        "service": {"type": "string"},
+        "priority": {"type": "boolean"},
+        "position": {"type": "integer", "description": "1 = next to be called; 0 = already called"},
+        "estimated_wait_s": {"type": "integer"},
+        "printed": {"type": "boolean", "description": "false when the printer could not print it"},
+    },
+}
+
+QUEUE = {
+    "type": "object",
+    "properties": {
+        "day": {"type": "string", "format": "date"},
+        "services": {"type": "array", "items": {"type": "object", "properties": {
+            "service": {"type": "string"},
+            "waiting": {"type": "integer"},
+            "now_serving": {"type": "array", "items": {"type": "object", "properties": {
+                "ticket_id": {"type": "string"}, "number": {"type": "string"},
+                "counter": {"type": "string"}, "state": {"type": "string", "enum": ["called", "serving"]}}}},
+            "last_called": {"type": "array", "items": {"type": "string"}},
+        }}},
+    },
+}
+
 
 def document(version: str) -> dict[str, Any]:
     error_response = {"description": "bad request",
@@ -46,9 +80,27 @@ def document(version: str) -> dict[str, Any]:
                                       "content": {"application/json": {
                                           "schema": {"$ref": "#/components/schemas/Health"}}}},
                               "4XX": error_response}}},
+            "/api/v1/tickets": {"post": {
+                "summary": "Take a queue number (and print the ticket)",
+                "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
+                                "schema": {"type": "string", "maxLength": 100},
+                                "description": "the same key returns the same ticket (200) instead of a new one"}],
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/TicketRequest"}}}},
+                "responses": {"201": {"description": "ticket issued", "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/Ticket"}}}},
+                              "200": {"description": "the ticket issued earlier for this Idempotency-Key",
+                                      "content": {"application/json": {
+                                          "schema": {"$ref": "#/components/schemas/Ticket"}}}},
+                              "4XX": error_response}}},
+            "/api/v1/queue": {"get": {
+                "summary": "The queue per service",
+                "responses": {"200": {"description": "today's queue", "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/Queue"}}}}}}},
             "/api/v1/openapi.json": {"get": {
                 "summary": "This document",
                 "responses": {"200": {"description": "OpenAPI 3.1 document"}}}},
         },
-        "components": {"schemas": {"Error": ERROR, "Health": HEALTH}},
+        "components": {"schemas": {"Error": ERROR, "Health": HEALTH, "TicketRequest": TICKET_REQUEST,
+                                   "Ticket": TICKET, "Queue": QUEUE}},
     }
