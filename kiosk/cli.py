@@ -54,6 +54,10 @@ def parser() -> argparse.ArgumentParser:
     init.add_argument("--station-id", default="my-station-01", help="the station id ([a-z0-9-])")
 
     sub.add_parser("check", help="validate the config, open every device, say what works")
+
+    pin = sub.add_parser("set-pin", help="set a staff member's PIN (asked twice, never shown)")
+    pin.add_argument("member_id", help="the staff member's id in the roster")
+    pin.add_argument("--stdin", action="store_true", help="read the PIN from standard input (for scripts)")
     return p
 
 
@@ -68,6 +72,30 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _set_pin(config, member_id: str, *, from_stdin: bool) -> int:
+    import getpass
+
+    from . import staff, store
+
+    if from_stdin:
+        pin = sys.stdin.readline().strip()
+    else:
+        pin = getpass.getpass("new PIN (4-6 digits): ")
+        if getpass.getpass("the same PIN again: ") != pin:
+            print("vstation set-pin: the two PINs differ; nothing changed", file=sys.stderr)
+            return 2
+    if not staff.PIN_PATTERN.fullmatch(pin):
+        print("vstation set-pin: a PIN is 4 to 6 digits; nothing changed", file=sys.stderr)
+        return 2
+    conn = store.open_store(config.database_path)
+    try:
+        staff.set_pin(conn, member_id, pin)
+    finally:
+        conn.close()
+    print(f"PIN set for {member_id}")
+    return 0
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -94,4 +122,6 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "check":
         from .checkup import check
         return check(config)
+    if args.command == "set-pin":
+        return _set_pin(config, args.member_id, from_stdin=args.stdin)
     raise AssertionError(args.command)

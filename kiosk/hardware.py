@@ -75,3 +75,11 @@ def build_lockers(settings: LockerSettings) -> Any:
     except Exception as exc:  # gpiozero raises its own tree (BadPinFactory, PinInvalidPin, …)
         raise HardwareError(f"lockers ({settings.kind}): cannot be opened: {exc}") from None
     raise HardwareError(f'lockers.kind = "{settings.kind}" is not supported by this vstation version yet')
+
+
+def build_voice() -> Any:
+    """Speech for calling numbers: espeak-ng's Mandarin voice if installed, else silence (a chime only)."""
+    from drivers.voice import EspeakVoice, NoVoice
+
+    voice = EspeakVoice()
+    return voice if voice.available else NoVoice()

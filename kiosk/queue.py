@@ -70,7 +70,7 @@ class Queue:
                 row = conn.execute(f"SELECT {COLUMNS} FROM tickets WHERE request_key = ?",
                                    (request_key,)).fetchone()
                 if row:
-                    return self._issued(conn, from_row(row), new=False)
+                    return self.describe(conn, from_row(row), new=False)
             if not self.is_open(service, now):
                 raise QueueError("closed", f"{service.id} takes no tickets now; open "
                                  + ", ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in service.hours or
@@ -90,12 +90,13 @@ class Queue:
                 (ticket_id, service.id, service.id, day, seqno, number, int(priority), rfc3339(now),
                  rfc3339(now - advance), request_key))
             ticket = self.get(conn, ticket_id)
-            issued = self._issued(conn, ticket, new=True)
+            issued = self.describe(conn, ticket, new=True)
             self._event(conn, "ticket.issued", ticket, now, priority=priority, position=issued.position,
                         estimated_wait_s=issued.estimated_wait_s)
         return issued
 
-    def _issued(self, conn: sqlite3.Connection, ticket: Ticket, *, new: bool) -> Issued:
+    def describe(self, conn: sqlite3.Connection, ticket: Ticket, *, new: bool = False) -> Issued:
+        """A ticket with its place in line and estimated wait, as the resident is told."""
         from .queue_stats import estimated_wait_s, position
 
         pos = position(conn, ticket)

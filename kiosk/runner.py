@@ -33,7 +33,8 @@ def serve_kiosk(config: Config, *, on_ready: Callable[[str], None] | None = None
     with store.InstanceLock(config.database_path, "kiosk"):
         store.open_store(config.database_path).close()
         hw = hardware.build(config)
-        station = Station(config, printer=hw.printer, reader=hw.reader, lockers=hw.lockers, bus=Bus())
+        station = Station(config, printer=hw.printer, reader=hw.reader, lockers=hw.lockers, bus=Bus(),
+                          voice=hardware.build_voice())
         app = create_app(station, simulated=hw.simulated)
         try:
             server = create_server(app, host=config.kiosk.host, port=config.kiosk.port,

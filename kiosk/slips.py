@@ -51,3 +51,24 @@ def ticket_slip(config: Config, issued: Issued, lang: str) -> Callable[[PrintJob
         job.cut()
 
     return compose
+
+
+def report_slip(config: Config, rows: list[dict], day: str) -> Callable[[PrintJob], None]:
+    """The staff's daily queue report on paper (Chinese)."""
+
+    def compose(job: PrintJob) -> None:
+        job.text(config.station.name["zh"], align="center", bold=True)
+        job.text(f"排队日报 {day}", align="center")
+        job.rule()
+        for row in rows:
+            service = config.service(row["service"])
+            job.text(f"{service.prefix} {service.name['zh']}", bold=True)
+            job.text(f"  取号 {row['tickets']}  办完 {row['done']}  过号 {row['no_show']}")
+            if row["wait_median_min"] is not None:
+                job.text(f"  等候 中位 {row['wait_median_min']} 分  90% {row['wait_p90_min']} 分")
+            if row["rating_mean"] is not None:
+                job.text(f"  评价 {row['ratings']} 次  平均 {row['rating_mean']} 星")
+        job.feed(1)
+        job.cut()
+
+    return compose

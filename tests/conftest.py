@@ -44,7 +44,8 @@ def station(config: cfg.Config):
     demo.seed(conn)
     conn.close()
     hw = hardware.build(config)
-    st = Station(config, printer=hw.printer, reader=hw.reader, lockers=hw.lockers, bus=Bus())
+    st = Station(config, printer=hw.printer, reader=hw.reader, lockers=hw.lockers, bus=Bus(),
+                 voice=hardware.build_voice())
     st.start()
     yield st
     st.stop()

@@ -11,7 +11,7 @@ import sqlite3
 from importlib import resources
 from pathlib import Path
 
-from .. import members, store
+from .. import members, staff, store
 from ..members import Member
 from ..outbox import now_rfc3339
 
@@ -23,6 +23,7 @@ ROSTER = (
     (Member("S001", "李娜", "staff", "grid-1", 10), "5A5A5A5A01"),
 )
 UNKNOWN_CARD = "9999999999"
+STAFF_PIN = "1234"          # the demo staff member's PIN (S001)
 
 CATALOG = (
     # (id, names, points price, opening stock)
@@ -55,10 +56,15 @@ def seed(conn: sqlite3.Connection) -> None:
                              (goods_id, json.dumps(names, ensure_ascii=False), price))
                 conn.execute("INSERT INTO stock_moves (goods_id, delta, reason, ts) VALUES (?, ?, ?, ?)",
                              (goods_id, stock, "opening stock (demo)", now_rfc3339()))
+    if conn.execute("SELECT COUNT(*) FROM staff_pins").fetchone()[0] == 0:
+        for member, _uid in ROSTER:
+            if member.role == "staff":
+                staff.set_pin(conn, member.id, STAFF_PIN)
 
 
 def cards_text() -> str:
     """The demo cards, for the start-up banner."""
-    lines = [f"  {uid}  {m.name} ({m.role})" for m, uid in ROSTER]
+    lines = [f"  {uid}  {m.name} ({m.role}{', PIN ' + STAFF_PIN if m.role == 'staff' else ''})"
+             for m, uid in ROSTER]
     lines.append(f"  {UNKNOWN_CARD}  (not registered)")
     return "\n".join(lines)

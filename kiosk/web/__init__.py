@@ -15,7 +15,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from .. import __version__
 from ..station import Station
-from . import api, errors, i18n, screens, stream
+from . import api, errors, i18n, queue_screens, screens, staff, stream
 
 csrf = CSRFProtect()
 
@@ -42,6 +42,8 @@ def create_app(station: Station, *, simulated: bool = False,
     i18n.init_app(app, station.config.station.language)
     errors.init_app(app)
     app.register_blueprint(screens.bp)
+    app.register_blueprint(queue_screens.bp)
+    app.register_blueprint(staff.bp)
     app.register_blueprint(stream.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # JSON only: a cross-site form cannot send application/json

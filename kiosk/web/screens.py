@@ -9,16 +9,17 @@ from .context import station
 
 bp = Blueprint("screens", __name__)
 
-# Tiles of the home screen, in reading order: (endpoint key, title, subtitle, icon).
+# Tiles of the home screen, in reading order: (endpoint, title, subtitle, icon).
+# A tile whose endpoint is "screens.tile" is not on screen yet and sends the resident to the desk.
 TILES = (
-    ("queue", _l("取号排队"), _l("办事先取号"), "ticket"),
-    ("checkin", _l("党员报到"), _l("刷卡签到、查积分"), "card"),
+    ("queue.services", _l("取号排队"), _l("办事先取号"), "ticket"),
+    ("screens.checkin", _l("党员报到"), _l("刷卡签到、查积分"), "card"),
     ("lockers", _l("雨伞·充电"), _l("借还雨伞、手机充电"), "umbrella"),
     ("help", _l("我要求助"), _l("群众点单"), "hand"),
-    ("guide", _l("服务指南"), _l("开放时间、服务项目"), "info"),
-    ("staff", _l("工作人员"), _l("社工刷卡登录"), "key"),
+    ("screens.guide", _l("服务指南"), _l("开放时间、服务项目"), "info"),
+    ("staff.start", _l("工作人员"), _l("社工刷卡登录"), "key"),
 )
-NOT_YET = {"queue", "lockers", "help", "staff"}
+NOT_YET = {"lockers", "help"}
 
 
 @bp.get("/")
@@ -26,8 +27,10 @@ def home():
     """The home screen; after an idle reset (`?idle=1`) the default language returns."""
     if request.args.get("idle"):
         session.pop("lang", None)
+        session.pop("staff", None)
         return redirect(url_for("screens.home"))
-    return render_template("home.html", tiles=TILES)
+    to_rate = station().queue.last_to_rate(station().db())
+    return render_template("home.html", tiles=TILES, not_yet=NOT_YET, to_rate=to_rate)
 
 
 @bp.get("/guide")
@@ -44,7 +47,7 @@ def checkin():
 @bp.get("/s/<name>")
 def tile(name: str):
     """A service this station does not offer on screen yet: send the resident to the desk."""
-    titles = {key: title for key, title, _sub, _icon in TILES}
+    titles = {key: title for key, title, _sub, _icon in TILES if key in NOT_YET}
     if name not in NOT_YET:
         abort(404)
     return render_template("soon.html", title=titles[name])

@@ -8,6 +8,8 @@
   const noticeBox = document.getElementById("notice");
   const idleBox = document.getElementById("idle");
   const idleCount = document.getElementById("idle-count");
+  // A screen waiting for a card (staff sign-in) goes on by itself when one is tapped.
+  const onCard = body.dataset.onCard;
   let lastActivity = Date.now();
   let noticeTimer = null;
 
@@ -40,7 +42,10 @@
     source.onopen = function () { body.dataset.live = "1"; };
     source.onerror = function () { body.dataset.live = ""; };
     ["card", "door", "printer"].forEach(function (kind) {
-      source.addEventListener(kind, function (e) { showNotice(e.data); });
+      source.addEventListener(kind, function (e) {
+        if (kind === "card" && onCard) { window.location.href = onCard; return; }
+        showNotice(e.data);
+      });
     });
   }
 
@@ -52,6 +57,23 @@
   });
   document.getElementById("idle-stay").addEventListener("click", function () {
     lastActivity = Date.now(); idleBox.hidden = true;
+  });
+
+  // On-screen number keypads: nobody types on a kiosk. Keys fill a hidden field;
+  // a masked keypad (PINs) shows dots only.
+  document.querySelectorAll("[data-keypad]").forEach(function (form) {
+    const value = form.querySelector("[data-keypad-value]");
+    const display = form.querySelector("[data-keypad-display]");
+    const max = parseInt(form.dataset.keypadMax || "8", 10);
+    const masked = form.hasAttribute("data-keypad-mask");
+    form.querySelectorAll("[data-key]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        const key = button.dataset.key;
+        if (key === "back") { value.value = value.value.slice(0, -1); }
+        else if (value.value.length < max) { value.value += key; }
+        display.textContent = (masked ? "●".repeat(value.value.length) : value.value) || "\u00a0";
+      });
+    });
   });
 
   const atRest = body.dataset.home === "1" && body.dataset.defaultLang === "yes";

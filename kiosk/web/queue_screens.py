@@ -1,0 +1,118 @@
+"""Resident screens of the queue: choose a service, see the ticket, rate the service."""
+
+from __future__ import annotations
+
+import uuid
+from io import BytesIO
+
+import qrcode
+import qrcode.image.svg
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+
+from ..queue_stats import estimated_wait_s
+from ..slips import ticket_qr
+from ..tickets import QueueError
+from .context import station
+from .i18n import current_language
+
+bp = Blueprint("queue", __name__, url_prefix="/queue")
+
+STARS = ((1, _l("很不满意")), (2, _l("不满意")), (3, _l("一般")), (4, _l("满意")), (5, _l("非常满意")))
+
+
+def qr_svg(data: str) -> Markup:
+    """A QR code as inline SVG, so a ticket that could not be printed can be photographed."""
+    image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=12, border=2)
+    buffer = BytesIO()
+    image.save(buffer)
+    svg = buffer.getvalue().decode()
+    return Markup(svg[svg.index("<svg"):])
+
+
+@bp.get("/")
+def services():
+    """One big button per service, with how many wait; `?priority=1` takes priority tickets."""
+    st = station()
+    conn, q = st.db(), st.queue
+    rows = []
+    for service in st.config.services:
+        waiting = conn.execute("SELECT COUNT(*) FROM tickets WHERE day = ? AND service = ? AND state = 'waiting'",
+                               (q.today(), service.id)).fetchone()[0]
+        rows.append({"service": service, "waiting": waiting, "open": q.is_open(service),
+                     "wait_min": (estimated_wait_s(conn, st.config, service, waiting) + 59) // 60})
+    return render_template("queue/services.html", rows=rows, priority=bool(request.args.get("priority")),
+                           request_key=str(uuid.uuid4()))
+
+
+@bp.post("/take")
+def take():
+    """Take the number; the page's one-time key makes a double tap give one ticket."""
+    key = request.form.get("request_key", "")
+    try:
+        uuid.UUID(key)
+    except ValueError:
+        abort(400)
+    try:
+        taken = station().take_ticket(request.form.get("service", ""), priority=bool(request.form.get("priority")),
+                                      request_key=f"kiosk:{key}", lang=current_language())
+    except QueueError as exc:
+        return render_template("error.html", title=_("不能取号"), message=_refusal(exc)), exc.status
+    return redirect(url_for("queue.ticket", ticket_id=taken.issued.ticket.id))
+
+
+def _refusal(exc: QueueError) -> str:
+    if exc.code == "closed":
+        return _("这项服务现在不取号，请看开放时间或问工作人员。")
+    return _("没有这项服务，请回到首页重新选择。")
+
+
+@bp.get("/ticket/<ticket_id>")
+def ticket(ticket_id: str):
+    st = station()
+    try:
+        t = st.queue.get(st.db(), ticket_id)
+    except QueueError:
+        abort(404)
+    issued = st.queue.describe(st.db(), t)
+    return render_template("queue/ticket.html", ticket=t, issued=issued, service=st.config.service(t.service),
+                           qr=qr_svg(ticket_qr(t.id)), wait_min=(issued.estimated_wait_s + 59) // 60)
+
+
+@bp.get("/rate")
+def rate_start():
+    """Rate the last finished service, or find a ticket by its number."""
+    st = station()
+    return render_template("queue/rate_start.html", to_rate=st.queue.last_to_rate(st.db()),
+                           prefixes=[s.prefix for s in st.config.services])
+
+
+@bp.post("/rate/find")
+def rate_find():
+    st = station()
+    try:
+        t = st.queue.find(st.db(), request.form.get("number", "")[:8])
+    except QueueError:
+        return render_template("error.html", title=_("没有找到这个号码"), message=_("请核对号码后再试。")), 404
+    return redirect(url_for("queue.rate", ticket_id=t.id))
+
+
+@bp.route("/rate/<ticket_id>", methods=["GET", "POST"])
+def rate(ticket_id: str):
+    st = station()
+    try:
+        t = st.queue.get(st.db(), ticket_id)
+    except QueueError:
+        abort(404)
+    if request.method == "POST":
+        try:
+            st.queue.rate(st.db(), t.id, request.form.get("stars", type=int))
+        except QueueError as exc:
+            messages = {"not_done": _("这项服务还没有办完，办完后再打分。"),
+                        "already_rated": _("这张号票已经打过分了，谢谢！")}
+            return render_template("error.html", title=_("不能打分"),
+                                   message=messages.get(exc.code, _("请选择一到五颗星。"))), exc.status
+        return render_template("queue/thanks.html", ticket=t)
+    return render_template("queue/rate.html", ticket=t, stars=STARS)

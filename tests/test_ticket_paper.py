@@ -1,0 +1,225 @@
+"""What a printed queue ticket carries, read back from the printer bytes as a person would read the paper.
+
+Stations are built over real drivers: the simulated printer (escpos Dummy) and
+the `file` printer (raw ESC/POS appended to a file). Native QR codes are read
+from the `GS ( k` command; QR codes printed as images (58 mm paper, raster
+mode) are drawn with `drivers.paper.render_png` and scanned with zbarimg.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from datetime import datetime
+from pathlib import Path
+from typing import Callable, Iterator
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from drivers import paper, raster
+from drivers.printer_util import raster_command
+from kiosk import config as cfg
+from kiosk import demo, hardware, outbox, store
+from kiosk.bus import Bus
+from kiosk.station import Station, TakenTicket
+from kiosk.tickets import TicketState
+
+STATION_NAME = "绕赛社区 V站"
+CONSULT = "咨询服务"
+CONSULT_BO = "བློ་འདྲིའི་ཞབས་ཞུ།"
+NEXT_IN_LINE = "您是下一位，请留意叫号。"
+SIM_PRINTER = '[printer]\nkind = "sim"\nprofile = "NT-80-V-UL"\ntext = "gb18030"'
+PAPER_FILE = "paper.bin"
+
+
+# -- helpers ----------------------------------------------------------------
+def file_printer(profile: str = "NT-80-V-UL", text: str = "gb18030") -> str:
+    """The `[printer]` section of a file printer writing to paper.bin beside the config."""
+    return f'[printer]\nkind = "file"\npath = "{PAPER_FILE}"\nprofile = "{profile}"\ntext = "{text}"'
+
+
+def qr_of(ticket: TakenTicket) -> str:
+    """The QR payload a ticket must carry."""
+    return f"vstation:ticket:{ticket.issued.ticket.id}"
+
+
+def taken_at(ticket: TakenTicket) -> str:
+    """The time printed on the ticket: when it was taken, in the station's time zone."""
+    issued = datetime.fromisoformat(ticket.issued.ticket.issued_at)
+    return issued.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+
+
+def lines_of(data: bytes) -> list[str]:
+    """The printed text lines of a slip."""
+    return paper.text_of(data).splitlines()
+
+
+def images_of(data: bytes) -> list[paper.Image]:
+    """The raster images printed on a slip."""
+    return [item for item in paper.decode(data) if isinstance(item, paper.Image)]
+
+
+def printed_as_image(data: bytes, text: str, *, width_px: int, scale: int = 1, bold: bool = False) -> bool:
+    """Tell whether `text` was printed (centred) as the image our fonts draw for it."""
+    picture = raster.render_text(text, width_px=width_px, scale=scale, align="center", bold=bold)
+    return raster_command(picture) in data
+
+
+def zbarimg() -> str:
+    """The zbarimg program; fail (not skip) without it, since `make test` installs zbar-tools."""
+    program = shutil.which("zbarimg")
+    if program is None:
+        pytest.fail("zbarimg is not installed: run `scripts/apt-install.sh zbar-tools` (make test does)")
+    return program
+
+
+def scanned_qr(data: bytes, width_px: int, folder: Path) -> list[str]:
+    """Draw the slip as paper and scan every QR code on it with zbarimg."""
+    png = folder / "slip.png"
+    png.write_bytes(paper.render_png(data, width_px=width_px))
+    result = subprocess.run([zbarimg(), "--raw", "-q", str(png)], capture_output=True, text=True, timeout=60)
+    assert result.returncode in (0, 4), result.stderr   # 4: no code found, asserted by the caller
+    return result.stdout.splitlines()
+
+
+# -- stations -----------------------------------------------------------------
+@pytest.fixture
+def make_station(tmp_path: Path) -> Iterator[Callable[[str], Station]]:
+    """Build demo stations whose `[printer]` section is replaced by the one given."""
+    stations: list[Station] = []
+
+    def build(printer_section: str) -> Station:
+        folder = tmp_path / f"station-{len(stations)}"
+        path = demo.write_config(folder)
+        text = path.read_text(encoding="utf-8")
+        assert SIM_PRINTER in text
+        path.write_text(text.replace(SIM_PRINTER, printer_section), encoding="utf-8")
+        config = cfg.load(path)
+        conn = store.open_store(config.database_path)
+        demo.seed(conn)
+        conn.close()
+        hw = hardware.build(config)
+        station = Station(config, printer=hw.printer, reader=hw.reader, lockers=hw.lockers, bus=Bus())
+        station.start()
+        stations.append(station)
+        return station
+
+    yield build
+    for station in stations:
+        station.stop()
+
+
+def paper_file(station: Station) -> Path:
+    """Where a file-printer station's paper goes."""
+    return station.config.path.parent / PAPER_FILE
+
+
+# -- the simulated printer (escpos Dummy) -------------------------------------
+def test_the_first_ticket_shows_number_service_station_and_qr(station: Station) -> None:
+    taken = station.take_ticket("consult")
+    assert taken.printed is True
+    data = station.printer.jobs[-1]
+    lines = lines_of(data)
+    assert lines[0] == STATION_NAME
+    assert CONSULT in lines
+    assert "A001" in lines
+    assert NEXT_IN_LINE in lines
+    assert not any(line.startswith("前面还有") for line in lines)
+    assert taken_at(taken) in lines
+    assert paper.qr_payloads(data) == [qr_of(taken)]
+
+
+def test_a_later_ticket_says_how_many_are_ahead(station: Station) -> None:
+    station.take_ticket("consult")
+    second = station.take_ticket("consult")
+    lines = lines_of(station.printer.jobs[-1])
+    minutes = (second.issued.estimated_wait_s + 59) // 60
+    assert "A002" in lines
+    assert [line for line in lines if line.startswith("前面还有")] == [f"前面还有 1 人，预计等候约 {minutes} 分钟"]
+    assert NEXT_IN_LINE not in lines
+    assert paper.qr_payloads(station.printer.jobs[-1]) == [qr_of(second)]
+
+
+def test_a_tibetan_ticket_adds_the_tibetan_lines_as_images(station: Station, tmp_path: Path) -> None:
+    taken = station.take_ticket("consult", lang="bo")
+    data = station.printer.jobs[-1]
+    lines = lines_of(data)
+    assert lines[0] == STATION_NAME and CONSULT in lines and "A001" in lines
+    assert images_of(data), "the Tibetan lines are printed as raster images"
+    assert printed_as_image(data, CONSULT_BO, width_px=station.printer.width_px)
+    assert paper.qr_payloads(data) == [qr_of(taken)]
+    assert scanned_qr(data, station.printer.width_px, tmp_path) == [qr_of(taken)]
+
+
+def test_without_paper_the_ticket_is_still_issued_and_never_printed_late(station: Station) -> None:
+    station.printer.pull_paper()
+    taken = station.take_ticket("consult")
+    assert taken.printed is False
+    conn = station.db()
+    ticket = station.queue.get(conn, taken.issued.ticket.id)
+    assert ticket.number == "A001" and ticket.state is TicketState.WAITING and ticket.printed is False
+    faults = [e for e in outbox.take(conn, limit=1000) if e.type == "printer.fault"]
+    assert [(e.data["state"], e.data["slip"]) for e in faults] == [("paper_out", "ticket")]
+    assert station.printer.jobs == []
+
+    station.printer.load_paper()
+    assert station.printer.jobs == []
+    station.take_ticket("consult")
+    assert len(station.printer.jobs) == 1
+    assert "A002" in lines_of(station.printer.jobs[0]) and "A001" not in lines_of(station.printer.jobs[0])
+
+
+# -- the file printer (raw ESC/POS appended to a file) -------------------------
+def test_the_file_printer_carries_the_ticket_with_a_native_qr(make_station: Callable[[str], Station]) -> None:
+    station = make_station(file_printer("NT-80-V-UL"))
+    taken = station.take_ticket("consult")
+    assert taken.printed is True
+    data = paper_file(station).read_bytes()
+    lines = lines_of(data)
+    assert lines[0] == STATION_NAME and CONSULT in lines and "A001" in lines and NEXT_IN_LINE in lines
+    assert paper.qr_payloads(data) == [qr_of(taken)]
+    assert any(isinstance(item, paper.Cut) for item in paper.decode(data))
+
+
+def test_the_file_printer_appends_ticket_after_ticket(make_station: Callable[[str], Station]) -> None:
+    station = make_station(file_printer("NT-80-V-UL"))
+    first = station.take_ticket("consult")
+    second = station.take_ticket("consult")
+    data = paper_file(station).read_bytes()
+    numbers = [line for line in lines_of(data) if line in ("A001", "A002")]
+    assert numbers == ["A001", "A002"]
+    assert paper.qr_payloads(data) == [qr_of(first), qr_of(second)]
+    assert sum(isinstance(item, paper.Cut) for item in paper.decode(data)) == 2
+
+
+def test_on_58mm_paper_the_qr_is_an_image_that_scans(make_station: Callable[[str], Station], tmp_path: Path) -> None:
+    station = make_station(file_printer("POS-5890"))
+    taken = station.take_ticket("consult")
+    data = paper_file(station).read_bytes()
+    lines = lines_of(data)
+    assert lines[0] == STATION_NAME and CONSULT in lines and "A001" in lines
+    assert "-" * 32 in lines                      # a rule across 384 dots of paper
+    assert paper.qr_payloads(data) == []          # POS-5890 has no native QR: it is an image
+    assert all(image.width <= 384 for image in images_of(data))
+    assert scanned_qr(data, 384, tmp_path) == [qr_of(taken)]
+
+
+def test_in_raster_mode_the_whole_slip_is_images_and_the_qr_scans(make_station: Callable[[str], Station], tmp_path: Path) -> None:
+    station = make_station(file_printer("NT-80-V-UL", text="raster"))
+    taken = station.take_ticket("consult")
+    data = paper_file(station).read_bytes()
+    assert not any(ch >= "\u4e00" for ch in paper.text_of(data)), "no text in the printer's Chinese font"
+    assert printed_as_image(data, STATION_NAME, width_px=576, bold=True)
+    assert printed_as_image(data, CONSULT, width_px=576)
+    assert printed_as_image(data, "A001", width_px=576, scale=4, bold=True)
+    assert scanned_qr(data, 576, tmp_path) == [qr_of(taken)]
+
+
+def test_a_tibetan_ticket_on_58mm_raster_paper_scans(make_station: Callable[[str], Station], tmp_path: Path) -> None:
+    station = make_station(file_printer("POS-5890", text="raster"))
+    taken = station.take_ticket("consult", lang="bo")
+    data = paper_file(station).read_bytes()
+    assert printed_as_image(data, CONSULT_BO, width_px=384)
+    assert paper.qr_payloads(data) == []
+    assert scanned_qr(data, 384, tmp_path) == [qr_of(taken)]
