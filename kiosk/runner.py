@@ -17,7 +17,7 @@ from .errors import VStationError
 from .station import Station
 
 log = logging.getLogger(__name__)
-SERVER_THREADS = 8   # each open screen holds one for its notice stream
+SERVER_THREADS = 16  # each open screen holds one for its notice stream
 
 
 class PortInUse(VStationError, OSError):
@@ -38,7 +38,8 @@ def serve_kiosk(config: Config, *, on_ready: Callable[[str], None] | None = None
         app = create_app(station, simulated=hw.simulated)
         try:
             server = create_server(app, host=config.kiosk.host, port=config.kiosk.port,
-                                   threads=SERVER_THREADS, ident="vstation", clear_untrusted_proxy_headers=True)
+                                   threads=SERVER_THREADS, ident="vstation", clear_untrusted_proxy_headers=True,
+                                   channel_request_lookahead=5)
         except OSError as exc:
             hw.close()
             raise PortInUse(f"cannot listen on {config.kiosk.host}:{config.kiosk.port}: {exc.strerror} "

@@ -95,3 +95,34 @@ def test_idle_screen_counts_down_and_returns_home_in_the_default_language(browse
     assert "going back to the start" in page.locator("#idle").inner_text()
     page.wait_for_url(kiosk.url + "/", timeout=15000)
     assert page.locator(".tile-title").first.inner_text() == "取号排队"
+
+
+def test_a_resident_takes_a_number_and_staff_call_it_with_card_and_pin(browser, kiosk):
+    page = screen(browser, kiosk)
+    page.get_by_role("link", name="取号排队").click()
+    page.get_by_role("button", name="咨询服务").click()
+    assert page.locator(".ticket-number").inner_text() == "A001"
+    assert page.get_by_text("请取走打印出来的号票").is_visible()
+    page.screenshot(path=str(SHOTS / "ticket.png"))
+
+    page.get_by_role("link", name="回到首页").click()
+    page.get_by_role("link", name="工作人员").click()
+    page.locator("body[data-live='1']").wait_for(state="attached", timeout=5000)
+    sim = browser.new_page()
+    sim.goto(kiosk.url + "/sim/")
+    sim.get_by_role("button", name="李娜").click()               # the staff card on the reader
+    page.wait_for_url("**/staff/pin", timeout=5000)
+    for digit in "1234":
+        page.locator(f"[data-key='{digit}']").first.click()
+    assert page.locator("[data-keypad-display]").inner_text() == "●●●●"
+    page.get_by_role("button", name="登录").click()
+    page.get_by_role("link", name="1 号窗口").click()
+    page.get_by_role("button", name="叫下一位").click()
+    assert page.locator("#current-number").inner_text(timeout=3000) == "A001"
+    page.screenshot(path=str(SHOTS / "counter.png"))
+    page.get_by_role("button", name="办完").click()
+    page.get_by_role("button", name="退出登录").click()
+    page.get_by_role("link", name="为刚才的服务打分").click()
+    page.get_by_role("link", name="给 A001 号的服务打分").click()
+    page.get_by_role("button", name="非常满意").click()
+    assert page.get_by_text("谢谢您的评价！").is_visible()

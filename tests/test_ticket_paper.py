@@ -31,6 +31,7 @@ CONSULT_BO = "བློ་འདྲིའི་ཞབས་ཞུ།"
 NEXT_IN_LINE = "您是下一位，请留意叫号。"
 SIM_PRINTER = '[printer]\nkind = "sim"\nprofile = "NT-80-V-UL"\ntext = "gb18030"'
 PAPER_FILE = "paper.bin"
+MakeStation = Callable[[str], Station]     # builds a station from a `[printer]` section
 
 
 # -- helpers ----------------------------------------------------------------
@@ -85,7 +86,7 @@ def scanned_qr(data: bytes, width_px: int, folder: Path) -> list[str]:
 
 # -- stations -----------------------------------------------------------------
 @pytest.fixture
-def make_station(tmp_path: Path) -> Iterator[Callable[[str], Station]]:
+def make_station(tmp_path: Path) -> Iterator[MakeStation]:
     """Build demo stations whose `[printer]` section is replaced by the one given."""
     stations: list[Station] = []
 
@@ -136,7 +137,8 @@ def test_a_later_ticket_says_how_many_are_ahead(station: Station) -> None:
     lines = lines_of(station.printer.jobs[-1])
     minutes = (second.issued.estimated_wait_s + 59) // 60
     assert "A002" in lines
-    assert [line for line in lines if line.startswith("前面还有")] == [f"前面还有 1 人，预计等候约 {minutes} 分钟"]
+    ahead = [line for line in lines if line.startswith("前面还有")]
+    assert ahead == [f"前面还有 1 人，预计等候约 {minutes} 分钟"]
     assert NEXT_IN_LINE not in lines
     assert paper.qr_payloads(station.printer.jobs[-1]) == [qr_of(second)]
 
@@ -171,7 +173,7 @@ def test_without_paper_the_ticket_is_still_issued_and_never_printed_late(station
 
 
 # -- the file printer (raw ESC/POS appended to a file) -------------------------
-def test_the_file_printer_carries_the_ticket_with_a_native_qr(make_station: Callable[[str], Station]) -> None:
+def test_the_file_printer_carries_the_ticket_with_a_native_qr(make_station: MakeStation) -> None:
     station = make_station(file_printer("NT-80-V-UL"))
     taken = station.take_ticket("consult")
     assert taken.printed is True
@@ -182,7 +184,7 @@ def test_the_file_printer_carries_the_ticket_with_a_native_qr(make_station: Call
     assert any(isinstance(item, paper.Cut) for item in paper.decode(data))
 
 
-def test_the_file_printer_appends_ticket_after_ticket(make_station: Callable[[str], Station]) -> None:
+def test_the_file_printer_appends_ticket_after_ticket(make_station: MakeStation) -> None:
     station = make_station(file_printer("NT-80-V-UL"))
     first = station.take_ticket("consult")
     second = station.take_ticket("consult")
@@ -193,7 +195,7 @@ def test_the_file_printer_appends_ticket_after_ticket(make_station: Callable[[st
     assert sum(isinstance(item, paper.Cut) for item in paper.decode(data)) == 2
 
 
-def test_on_58mm_paper_the_qr_is_an_image_that_scans(make_station: Callable[[str], Station], tmp_path: Path) -> None:
+def test_on_58mm_paper_the_qr_is_an_image_that_scans(make_station: MakeStation, tmp_path: Path) -> None:
     station = make_station(file_printer("POS-5890"))
     taken = station.take_ticket("consult")
     data = paper_file(station).read_bytes()
@@ -205,18 +207,18 @@ def test_on_58mm_paper_the_qr_is_an_image_that_scans(make_station: Callable[[str
     assert scanned_qr(data, 384, tmp_path) == [qr_of(taken)]
 
 
-def test_in_raster_mode_the_whole_slip_is_images_and_the_qr_scans(make_station: Callable[[str], Station], tmp_path: Path) -> None:
+def test_in_raster_mode_the_whole_slip_is_images_and_the_qr_scans(make_station: MakeStation, tmp_path: Path) -> None:
     station = make_station(file_printer("NT-80-V-UL", text="raster"))
     taken = station.take_ticket("consult")
     data = paper_file(station).read_bytes()
-    assert not any(ch >= "\u4e00" for ch in paper.text_of(data)), "no text in the printer's Chinese font"
+    assert set(paper.text_of(data)) <= {"-", "\n"}, "only the rules are printer-font text"
     assert printed_as_image(data, STATION_NAME, width_px=576, bold=True)
     assert printed_as_image(data, CONSULT, width_px=576)
     assert printed_as_image(data, "A001", width_px=576, scale=4, bold=True)
     assert scanned_qr(data, 576, tmp_path) == [qr_of(taken)]
 
 
-def test_a_tibetan_ticket_on_58mm_raster_paper_scans(make_station: Callable[[str], Station], tmp_path: Path) -> None:
+def test_a_tibetan_ticket_on_58mm_raster_paper_scans(make_station: MakeStation, tmp_path: Path) -> None:
     station = make_station(file_printer("POS-5890", text="raster"))
     taken = station.take_ticket("consult", lang="bo")
     data = paper_file(station).read_bytes()

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, stream_with_context
+import time
+
+from flask import Blueprint, Response, render_template, request, stream_with_context
 
 from .context import station
 
 bp = Blueprint("stream", __name__)
 
 HEARTBEAT_S = 15.0
+POLL_S = 0.5      # how soon a closed screen gives its server thread back
 
 
 def sse(event: str, html: str) -> str:
@@ -22,16 +25,23 @@ def events():
     """The screen's notice stream, rendered in the language the screen was opened in."""
     bus = station().bus
     sub = bus.subscribe()
+    # waitress tells whether the browser went away (channel_request_lookahead > 0);
+    # without it a stream would hold its thread until the next heartbeat fails.
+    gone = request.environ.get("waitress.client_disconnected", lambda: False)
 
     @stream_with_context
     def generate():
         try:
             yield "retry: 1000\n\n"
-            while True:
-                notice = sub.get(HEARTBEAT_S)
+            quiet_since = time.monotonic()
+            while not gone():
+                notice = sub.get(POLL_S)
                 if notice is None:
-                    yield ": keep-alive\n\n"
+                    if time.monotonic() - quiet_since >= HEARTBEAT_S:
+                        quiet_since = time.monotonic()
+                        yield ": keep-alive\n\n"
                     continue
+                quiet_since = time.monotonic()
                 html = render_template(f"notices/{notice.kind}.html", **notice.data)
                 yield sse(notice.kind, html)
         finally:
