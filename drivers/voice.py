@@ -86,16 +86,14 @@ class EspeakVoice:
     def voice_for(self, lang: str) -> str | None:
         """The espeak-ng voice for a screen language, or None when there is none."""
         voice = VOICES.get(lang)
-        if voice == "cmn" and PINYIN_VOICE in (self._mandarin or []):
+        if voice == "cmn" and self.available and PINYIN_VOICE in (self._mandarin or []):
             return PINYIN_VOICE
         return voice
 
     def wav(self, text: str, lang: str = "zh") -> bytes | None:
         """`text` spoken in `lang` as WAV bytes; None without espeak-ng, without a voice, or on failure."""
-        if VOICES.get(lang) is None or not text.strip() or not self.available:
-            return None
-        voice = self.voice_for(lang)
-        if voice is None:
+        voice = self.voice_for(lang) if self.available else None
+        if voice is None or not text.strip():
             return None
         key = (voice, text)
         with self._lock:

@@ -58,7 +58,7 @@ def board(conn: sqlite3.Connection, config: Config, day: str, *, last: int = 5) 
         if service in boards:
             boards[service].waiting = count
     rows = conn.execute(f"SELECT {COLUMNS} FROM tickets WHERE day = ? AND called_at IS NOT NULL "
-                        "ORDER BY called_at DESC", (day,)).fetchall()
+                        "ORDER BY called_at DESC, rowid DESC", (day,)).fetchall()
     for ticket in map(from_row, rows):
         entry = boards.get(ticket.service)
         if entry is None:

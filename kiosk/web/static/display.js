@@ -104,12 +104,11 @@
 
   function refresh() {
     const url = body.dataset.boardUrl;
-    if (window.htmx) {
-      return htmx.ajax("GET", url, { target: board, swap: "innerHTML" });
-    }
-    return fetch(url).then(function (r) { return r.text(); }).then(function (html) {
-      board.innerHTML = html; markCalled();
-    });
+    const done = window.htmx ? htmx.ajax("GET", url, { target: board, swap: "innerHTML" })
+      : fetch(url).then(function (r) { return r.text(); }).then(function (html) {
+        board.innerHTML = html; markCalled();
+      });
+    return done.catch(function () { /* the station restarts: the next notice or the 30 s poll catches up */ });
   }
   board.addEventListener("htmx:afterSwap", markCalled);
 
