@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
+from conftest import wait_until
 from gpiozero import Device
 from gpiozero.pins.mock import MockFactory
 
@@ -15,15 +16,6 @@ from drivers.lockers import DoorState, GpioLockerBank, SimLockerBank
 
 SLOTS = [("U1", 17, 27), ("C1", 22, None)]
 
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 3.0) -> bool:
-    """Poll a condition another thread will make true; no timing is asserted."""
-    pause = threading.Event()
-    for _ in range(int(timeout / 0.01)):
-        if predicate():
-            return True
-        pause.wait(0.01)
-    return predicate()
 
 
 @pytest.fixture

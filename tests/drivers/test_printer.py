@@ -7,9 +7,10 @@ import select
 import socket
 import threading
 import tty
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
+from conftest import wait_until
 from escpos.printer import Dummy, File
 
 from drivers import paper
@@ -20,15 +21,6 @@ from drivers.printer import EscposPrinter, PrinterState, open_printer, parse_onl
 WAIT = "请稍候，您前面还有３人。"
 TIBETAN = "བཀྲ་ཤིས་བདེ་ལེགས།"
 
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 3.0) -> bool:
-    """Poll a condition another thread will make true; no timing is asserted."""
-    pause = threading.Event()
-    for _ in range(int(timeout / 0.01)):
-        if predicate():
-            return True
-        pause.wait(0.01)
-    return predicate()
 
 
 def nt80() -> EscposPrinter:

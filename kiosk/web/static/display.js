@@ -56,14 +56,7 @@
 
   function chime() {
     if (!soundUnlocked()) { return Promise.resolve(); }
-    const ctx = audio;
-    [660, 880].forEach(function (freq, i) {
-      const osc = ctx.createOscillator(), gain = ctx.createGain();
-      osc.frequency.value = freq; osc.connect(gain); gain.connect(ctx.destination);
-      const t = ctx.currentTime + i * 0.35;
-      gain.gain.setValueAtTime(0.3, t); gain.gain.exponentialRampToValueAtTime(0.001, t + 0.6);
-      osc.start(t); osc.stop(t + 0.6);
-    });
+    window.vstationChime(audio, 0.35, 0.3, 0.6);
     heard("chime");
     return wait(1000);
   }

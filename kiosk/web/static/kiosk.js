@@ -15,14 +15,7 @@
 
   function chime() {
     try {
-      const ctx = new (window.AudioContext || window.webkitAudioContext)();
-      [660, 880].forEach(function (freq, i) {
-        const osc = ctx.createOscillator(), gain = ctx.createGain();
-        osc.frequency.value = freq; osc.connect(gain); gain.connect(ctx.destination);
-        const t = ctx.currentTime + i * 0.18;
-        gain.gain.setValueAtTime(0.2, t); gain.gain.exponentialRampToValueAtTime(0.001, t + 0.3);
-        osc.start(t); osc.stop(t + 0.3);
-      });
+      window.vstationChime(new (window.AudioContext || window.webkitAudioContext)(), 0.18, 0.2, 0.3);
     } catch (e) { /* no audio device: the words on screen still say it */ }
   }
 
