@@ -17,11 +17,12 @@ run: $(STAMP)
 	$(BIN)/vstation run --simulate $(ARGS)
 
 ## make test: install what the tests need (apt: mosquitto, chromium, fonts) and run them all
-test: $(STAMP) test-deps
+test: test-deps $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-deps:
-	scripts/apt-install.sh mosquitto chromium fonts-noto-cjk fonts-noto-extra fontconfig zbar-tools espeak-ng
+	scripts/apt-install.sh mosquitto chromium fonts-noto-cjk fonts-noto-extra fontconfig zbar-tools espeak-ng \
+	  gcc python3-dev linux-libc-dev
 
 ## make i18n: extract messages, update the bo/en catalogs, compile them
 i18n: $(STAMP)

@@ -40,12 +40,14 @@ def demo_station(folder: Path, *, replace: dict[str, str] | None = None) -> tupl
 
 def start_kiosk(config_path: Path, port: int) -> tuple[subprocess.Popen, float]:
     """Start `vstation kiosk`; return the process and seconds until /api/v1/health answered."""
+    log = open(config_path.parent / "kiosk.log", "w+b")   # a pipe nobody reads would fill and stall the kiosk
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "kiosk", "--config", str(config_path), "kiosk"],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
     while True:
         if proc.poll() is not None:
-            raise RuntimeError(proc.stderr.read().decode())
+            log.seek(0)
+            raise RuntimeError(log.read().decode())
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=1):
                 return proc, time.perf_counter() - t0

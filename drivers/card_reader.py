@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 import serial
 
+from drivers.backoff import run_with_backoff
 from drivers.card_frames import Debouncer, LineStream, Rdm6300Stream, normalise_uid
 
 __all__ = ["ReaderState", "SerialCardReader", "SimCardReader", "READER_KINDS"]
@@ -110,18 +111,17 @@ class SerialCardReader:
 
     def _run(self) -> None:
         """Open, read until the device fails, back off, repeat until stopped."""
-        delay = self._retry[0]
-        while not self._stop.is_set():
-            try:
-                port = self._factory(self.device, baudrate=self.baudrate, timeout=READ_TIMEOUT_S)
-            except (serial.SerialException, OSError, ValueError) as exc:
-                self._set_state(ReaderState.OFFLINE, exc)
-            else:
-                delay = self._retry[0]
-                self._read_port(port)
-            if self._stop.wait(delay):
-                break
-            delay = min(delay * 2, self._retry[1])
+        run_with_backoff(self._stop, self._session, *self._retry)
+
+    def _session(self) -> bool:
+        """Open the port and read it until it fails; False if it could not be opened."""
+        try:
+            port = self._factory(self.device, baudrate=self.baudrate, timeout=READ_TIMEOUT_S)
+        except (serial.SerialException, OSError, ValueError) as exc:
+            self._set_state(ReaderState.OFFLINE, exc)
+            return False
+        self._read_port(port)
+        return True
 
     def _read_port(self, port: Any) -> None:
         """Read from an open port until stopped or the device fails; always close it."""

@@ -21,8 +21,9 @@ class Notice:
 
 
 class Subscription:
-    def __init__(self, bus: "Bus", size: int) -> None:
+    def __init__(self, bus: "Bus", size: int, mode: str) -> None:
         self._bus = bus
+        self.mode = mode
         self._queue: queue.Queue[Notice] = queue.Queue(maxsize=size)
 
     def put(self, notice: Notice) -> None:
@@ -60,8 +61,9 @@ class Bus:
         self._lock = threading.Lock()
         self._subs: list[Subscription] = []
 
-    def subscribe(self, size: int = 32) -> Subscription:
-        sub = Subscription(self, size)
+    def subscribe(self, size: int = 32, *, mode: str = "") -> Subscription:
+        """Listen for notices; `mode` says what the screen wants a card tap to mean."""
+        sub = Subscription(self, size, mode)
         with self._lock:
             self._subs.append(sub)
         return sub
@@ -77,6 +79,11 @@ class Bus:
             subs = list(self._subs)
         for sub in subs:
             sub.put(notice)
+
+    def has_mode(self, mode: str) -> bool:
+        """Is any open screen in this mode (e.g. "capture": a tap selects a card, it checks nobody in)?"""
+        with self._lock:
+            return any(sub.mode == mode for sub in self._subs)
 
     @property
     def subscribers(self) -> int:

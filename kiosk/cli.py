@@ -55,6 +55,11 @@ def parser() -> argparse.ArgumentParser:
 
     sub.add_parser("check", help="validate the config, open every device, say what works")
 
+    rost = sub.add_parser("roster", help="the station's members and their cards")
+    rost_sub = rost.add_subparsers(dest="action", required=True, metavar="ACTION")
+    imp = rost_sub.add_parser("import", help="add or update members from a CSV file (see the README)")
+    imp.add_argument("file", type=Path, help="CSV: member_id,card_uid,name,role,grid,balance")
+
     pin = sub.add_parser("set-pin", help="set a staff member's PIN (asked twice, never shown)")
     pin.add_argument("member_id", help="the staff member's id in the roster")
     pin.add_argument("--stdin", action="store_true", help="read the PIN from standard input (for scripts)")
@@ -98,6 +103,23 @@ def _set_pin(config, member_id: str, *, from_stdin: bool) -> int:
     return 0
 
 
+def _roster_import(config, path: Path) -> int:
+    from . import roster, store
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"vstation roster import: {path}: cannot be read as UTF-8 text ({exc})", file=sys.stderr)
+        return 2
+    conn = store.open_store(config.database_path)
+    try:
+        report = roster.import_csv(conn, text, new_member_points=config.points.new_member)
+    finally:
+        conn.close()
+    print("\n".join(report.lines()))
+    return 1 if report.rejected else 0
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     from . import config as cfg
 
@@ -122,6 +144,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "check":
         from .checkup import check
         return check(config)
+    if args.command == "roster":
+        return _roster_import(config, args.file)
     if args.command == "set-pin":
         return _set_pin(config, args.member_id, from_stdin=args.stdin)
     raise AssertionError(args.command)

@@ -10,11 +10,12 @@ import ipaddress
 import os
 import tomllib
 from dataclasses import dataclass, field, replace
-from datetime import time as dtime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .config_offer import (Guide, Localized, PointsSettings, QueueSettings, Service, guide, points, queue,
+                           services)
 from .config_reader import Problems, Table, show
 from .errors import ConfigError
 
@@ -24,7 +25,6 @@ PRINTER_KINDS = ("usb", "serial", "network", "file", "sim")
 READER_KINDS = ("rdm6300", "serial-line", "evdev", "sim")
 LOCKER_KINDS = ("gpio", "rs485", "sim")
 SLOT_PURPOSES = ("umbrella", "charging")
-Localized = dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -79,39 +79,7 @@ class MqttSettings:
     password_file: str = ""
     command_key_file: str = ""
     telemetry_seconds: int = 30
-
-
-Periods = tuple[tuple[dtime, dtime], ...]
-
-
-@dataclass(frozen=True)
-class Service:
-    id: str
-    prefix: str
-    name: Localized
-    average_minutes: int
-    counters: tuple[str, ...]
-    hours: Periods = ()              # empty: the station's queue hours
-
-
-@dataclass(frozen=True)
-class QueueSettings:
-    hours: Periods                   # when tickets may be taken, every day, local time
-    priority_advance_minutes: int    # a priority ticket counts as taken this much earlier
-    recent_services: int             # how many finished services the wait estimate averages
-
-
-@dataclass(frozen=True)
-class StaffOnDuty:
-    name: str
-    role: Localized
-
-
-@dataclass(frozen=True)
-class Guide:
-    hours: Localized
-    staff: tuple[StaffOnDuty, ...] = ()
-    notices: tuple[Localized, ...] = ()
+    protocol: str = "5"              # MQTT version: "5" (default) or "3.1.1"
 
 
 @dataclass(frozen=True)
@@ -127,6 +95,7 @@ class Config:
     services: tuple[Service, ...]
     queue: QueueSettings
     guide: Guide
+    points: PointsSettings
 
     def service(self, service_id: str) -> Service | None:
         return next((s for s in self.services if s.id == service_id), None)
@@ -173,9 +142,10 @@ def parse(raw: dict[str, Any], path: Path) -> Config:
         card_reader=_reader(root.table("card_reader")),
         lockers=_lockers(root.table("lockers")),
         mqtt=_mqtt(root.table("mqtt"), base),
-        services=_services(root, problems),
-        queue=_queue(root.table("queue")),
-        guide=_guide(root.table("guide")),
+        services=services(root),
+        queue=queue(root.table("queue")),
+        guide=guide(root.table("guide")),
+        points=points(root.table("points")),
     )
     root.done()
     if problems:
@@ -276,7 +246,7 @@ def _lockers(t: Table) -> LockerSettings:
         )
         s.done()
         slots.append(slot)
-    _unique(t, "slot", [s.id for s in slots])
+    t.unique("slot", [s.id for s in slots])
     t.done()
     return LockerSettings(kind=kind, slots=tuple(slots), options=options)
 
@@ -297,59 +267,10 @@ def _mqtt(t: Table, base: Path) -> MqttSettings:
         password_file=file("password_file"),
         command_key_file=file("command_key_file"),
         telemetry_seconds=t.integer("telemetry_seconds", 30, low=5, high=3600),
+        protocol=t.choice("protocol", ("5", "3.1.1"), "5"),
     )
     t.done()
     return settings
-
-
-def _services(root: Table, problems: Problems) -> tuple[Service, ...]:
-    services = []
-    for s in root.tables("services"):
-        services.append(Service(
-            id=s.text("id", pattern=r"[a-z0-9-]{1,32}", expected="lower-case letters, digits and '-'"),
-            prefix=s.text("prefix", pattern=r"[A-Z]", expected="one capital letter such as \"A\""),
-            name=s.localized("name"),
-            average_minutes=s.integer("average_minutes", 10, low=1, high=240),
-            counters=tuple(s.texts("counters", ["1"])),
-            hours=s.periods("hours", ()),
-        ))
-        s.done()
-    _unique(root, "services", [s.id for s in services])
-    _unique(root, "services", [s.prefix for s in services], what="prefix")
-    return tuple(services)
-
-
-def _queue(t: Table) -> QueueSettings:
-    settings = QueueSettings(
-        hours=t.periods("hours", ((dtime(0, 0), dtime.max),)),
-        priority_advance_minutes=t.integer("priority_advance_minutes", 15, low=0, high=240),
-        recent_services=t.integer("recent_services", 20, low=1, high=1000),
-    )
-    t.done()
-    return settings
-
-
-def _guide(t: Table) -> Guide:
-    staff = []
-    for s in t.tables("staff"):
-        staff.append(StaffOnDuty(name=s.text("name"), role=s.localized("role", {"zh": "社工", "en": "Social worker"})))
-        s.done()
-    notices = []
-    for n in t.tables("notices"):
-        notices.append(n.localized("text"))
-        n.done()
-    guide = Guide(hours=t.localized("hours", {"zh": "每天 9:00–18:00", "en": "Daily 9:00–18:00"}),
-                  staff=tuple(staff), notices=tuple(notices))
-    t.done()
-    return guide
-
-
-def _unique(t: Table, name: str, values: list[str], what: str = "id") -> None:
-    seen: set[str] = set()
-    for value in values:
-        if value in seen:
-            t.problems.add(t.key(name), f"{what} {show(value)} appears twice, expected each {what} once")
-        seen.add(value)
 
 
 def with_overrides(config: Config, *, port: int | None = None) -> Config:

@@ -150,6 +150,25 @@ class Table:
         self._bad(name, value, 'a list of periods in order such as ["08:30-12:00", "14:30-18:00"]')
         return ()
 
+    def clock_time(self, name: str, default: Any = _MISSING) -> dtime:
+        """A local time of day such as "18:00"."""
+        value = self._get(name, default)
+        if value is _MISSING:
+            return dtime(0, 0) if default is _MISSING else default
+        m = re.fullmatch(r"([01]\d|2[0-3]):([0-5]\d)", value) if isinstance(value, str) else None
+        if not m:
+            self._bad(name, value, 'a time of day such as "18:00"')
+            return dtime(0, 0) if default is _MISSING else default
+        return dtime(int(m[1]), int(m[2]))
+
+    def unique(self, name: str, values: list[str], what: str = "id") -> None:
+        """Report values of an array of tables that appear twice."""
+        seen: set[str] = set()
+        for value in values:
+            if value in seen:
+                self.problems.add(self.key(name), f"{what} {show(value)} appears twice, expected each {what} once")
+            seen.add(value)
+
     def table(self, name: str) -> "Table":
         self.used.add(name)
         return Table(self.data.get(name, _MISSING), self.key(name), self.problems)

@@ -59,6 +59,13 @@ def build_reader(settings: DeviceSettings) -> Any:
         return SerialCardReader(settings.options["device"], kind=settings.kind,
                                 baudrate=settings.options["baudrate"],
                                 debounce_s=settings.options["debounce_seconds"])
+    if settings.kind == "evdev":
+        from drivers.card_evdev import EvdevCardReader
+
+        try:  # the thread opens and grabs the device later; only a missing python-evdev fails here
+            return EvdevCardReader(settings.options["device"], debounce_s=settings.options["debounce_seconds"])
+        except (OSError, ImportError) as exc:
+            raise HardwareError(f"card reader (evdev): {exc}") from None
     raise HardwareError(f'card_reader.kind = "{settings.kind}" is not supported by this vstation version yet')
 
 

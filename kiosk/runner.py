@@ -69,7 +69,7 @@ def run_demo(*, data_dir: Path, port: int | None, mqtt: tuple[str, int] | None,
     if {config.printer.kind, config.card_reader.kind, config.lockers.kind} != {"sim"}:
         raise VStationError(f"{path}: --simulate needs kind = \"sim\" for printer, card_reader and lockers")
     conn = store.open_store(config.database_path)
-    demo.seed(conn)
+    demo.seed(conn, new_member_points=config.points.new_member)
     conn.close()
     sync_cmd = [sys.executable, "-m", "kiosk", "--config", str(path), "sync"]
     if mqtt:

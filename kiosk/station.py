@@ -14,8 +14,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from . import members, outbox, store
+from . import ledger, members, outbox, store
 from .bus import Bus
+from .checkin import TapOutcome, Visits
 from .clock import Clock, utc_now
 from .config import Config
 from .ports import CardReader, LockerBank, Printer, Voice, state_word
@@ -26,6 +27,7 @@ from .tickets import Ticket
 
 log = logging.getLogger(__name__)
 CARD_FRESH_S = 60.0        # a tapped card counts for a sign-in this long
+HOUSEKEEPING_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,10 @@ class Station:
         self.voice = voice
         self.clock = clock
         self.queue = Queue(config, clock=clock)
+        self.visits = Visits(config, clock=clock)
         self._last_card: tuple[str, float] | None = None
+        self._stopping = threading.Event()
+        self._housekeeper: threading.Thread | None = None
         self.printer = printer
         self.reader = reader
         self.lockers = lockers
@@ -73,8 +78,21 @@ class Station:
         self.reader.when_card = self.card_tapped
         self.lockers.when_door = self.door_changed
         self.reader.start()
+        self._housekeeper = threading.Thread(target=self._housekeeping, name="housekeeping", daemon=True)
+        self._housekeeper.start()
+
+    def _housekeeping(self) -> None:
+        """Every minute: check out visits left open past closing time."""
+        while not self._stopping.wait(HOUSEKEEPING_S):
+            try:
+                self.visits.close_forgotten(self.db())
+            except Exception:  # keep the loop alive; the next round tries again
+                log.exception("housekeeping failed")
 
     def stop(self) -> None:
+        self._stopping.set()
+        if self._housekeeper:
+            self._housekeeper.join(timeout=5)
         self.reader.stop()
         self.lockers.close()
         with self._conns_lock:
@@ -83,7 +101,7 @@ class Station:
             self._conns.clear()
 
     def card_tapped(self, uid: str) -> None:
-        """A card was read: greet a known member, or record an unknown card (UID masked)."""
+        """A card was read: check the member in or out (or only pick the card, on a capturing screen)."""
         self._last_card = (uid, time.monotonic())
         try:
             conn = self.db()
@@ -94,10 +112,21 @@ class Station:
                 log.info("unknown card %s", members.mask_uid(uid))
                 self.bus.publish("card", known=False, uid=members.mask_uid(uid))
                 return
-            self.bus.publish("card", known=True, member_id=member.id, name=member.name, role=member.role)
+            if self.bus.has_mode("capture"):
+                self.bus.publish("card", known=True, outcome="captured", member_id=member.id, name=member.name,
+                                 role=member.role, balance=ledger.balance(conn, member.id))
+                return
+            self._publish_tap(self.visits.tap(conn, member))
         except Exception:  # a driver thread must survive a bad tap
             log.exception("card tap %s could not be handled", members.mask_uid(uid))
             self.bus.publish("card", known=False, error=True, uid=members.mask_uid(uid))
+
+    def _publish_tap(self, outcome: TapOutcome) -> None:
+        m = outcome.member
+        log.info("member %s: %s", m.id, outcome.kind)
+        self.bus.publish("card", known=True, outcome=outcome.kind, member_id=m.id, name=m.name, role=m.role,
+                         balance=outcome.balance, minutes=outcome.minutes, points=outcome.points,
+                         checked_in=outcome.checked_in)
 
     def fresh_card(self) -> str | None:
         """The card tapped in the last minute, if any: whose PIN a staff sign-in checks."""

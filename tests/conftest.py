@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from kiosk import config as cfg
-from kiosk import demo, hardware, store
+from kiosk import demo, hardware, outbox, store
 from kiosk.bus import Bus
 from kiosk.station import Station
 
@@ -44,6 +44,7 @@ def station(config: cfg.Config):
     """The demo station's core over simulated hardware, roster and catalogue seeded."""
     conn = store.open_store(config.database_path)
     demo.seed(conn)
+    outbox.forget(conn, 10**9)   # the district has the seed entries: tests see only what they cause
     conn.close()
     hw = hardware.build(config)
     st = Station(config, printer=hw.printer, reader=hw.reader, lockers=hw.lockers, bus=Bus(),
@@ -93,17 +94,19 @@ class Demo:
         self.data_dir = data_dir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.log = open(data_dir / "demo.log", "w+", encoding="utf-8")  # a pipe nobody reads would stall it
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "kiosk", "run", "--simulate", "--port", str(self.port),
              "--data-dir", str(data_dir)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
+            stdout=self.log, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
         self._wait_ready()
 
     def _wait_ready(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError("demo exited: " + self.proc.stdout.read())
+                raise RuntimeError("demo exited: " + self.output())
             try:
                 with urllib.request.urlopen(self.url + "/api/v1/health", timeout=1):
                     return
@@ -112,6 +115,10 @@ class Demo:
         self.stop()
         raise RuntimeError("demo did not become ready")
 
+    def output(self) -> str:
+        self.log.flush()
+        return (self.data_dir / "demo.log").read_text(encoding="utf-8")
+
     def stop(self) -> str:
         if self.proc.poll() is None:
             self.proc.terminate()
@@ -119,7 +126,7 @@ class Demo:
                 self.proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
-        return self.proc.stdout.read()
+        return self.output()
 
 
 @pytest.fixture(scope="session")
@@ -150,3 +157,13 @@ def running_demo(tmp_path: Path):
     demo_proc = Demo(tmp_path / "demo")
     yield demo_proc
     demo_proc.stop()
+
+
+@pytest.fixture
+def broker(tmp_path: Path):
+    """A real mosquitto on a free loopback port, persistence in the test's folder (tests/mosquitto.py)."""
+    from mosquitto import Broker
+
+    b = Broker(tmp_path / "broker").start()
+    yield b
+    b.stop()

@@ -114,3 +114,18 @@ def test_a_resident_takes_a_number_and_staff_call_it_with_card_and_pin(browser, 
     page.get_by_role("link", name="给 A001 号的服务打分").click()
     page.get_by_role("button", name="非常满意").click()
     assert page.get_by_text("谢谢您的评价！").is_visible()
+
+
+def test_a_member_checks_in_by_tapping_and_sees_their_points(browser, kiosk):
+    page = screen(browser, kiosk)
+    page.locator("body[data-live='1']").wait_for(state="attached", timeout=5000)
+    sim = browser.new_page()
+    sim.goto(kiosk.url + "/sim/")
+    sim.get_by_role("button", name="扎西").click()
+    notice = page.locator("#notice")
+    notice.wait_for(state="visible", timeout=5000)
+    assert "签到成功" in notice.inner_text() and "现有积分：10 分" in notice.inner_text()
+    page.screenshot(path=str(SHOTS / "checkin.png"))
+    page.get_by_role("link", name="查看积分明细").click()
+    assert page.locator(".ticket-number").inner_text() == "10"
+    assert page.get_by_text("新成员基础分").is_visible()

@@ -96,12 +96,15 @@ def test_the_demo_tells_where_the_ui_is_and_which_cards_exist(running_demo):
 
 def test_a_device_kind_not_built_yet_is_one_clear_line(config_path: Path):
     text = config_path.read_text(encoding="utf-8").replace(
-        '[card_reader]\nkind = "sim"', '[card_reader]\nkind = "evdev"\ndevice = "/dev/input/event0"')
+        '[lockers]\nkind = "sim"', '[lockers]\nkind = "rs485"\ndevice = "/dev/ttyUSB1"')
+    text = "\n".join(line for line in text.splitlines() if not line.startswith(("lock_pin", "door_pin")))
+    text = text.replace('purpose = "umbrella"', 'purpose = "umbrella"\nboard = 1\nchannel = 1')
+    text = text.replace('purpose = "charging"', 'purpose = "charging"\nboard = 1\nchannel = 2')
     config_path.write_text(text, encoding="utf-8")
     result = vstation("--config", str(config_path), "kiosk")
-    assert result.returncode == 2
+    assert result.returncode == 2, result.stderr
     assert result.stderr.strip() == \
-        'vstation kiosk: card_reader.kind = "evdev" is not supported by this vstation version yet'
+        'vstation kiosk: lockers.kind = "rs485" is not supported by this vstation version yet'
 
 
 def test_sync_keeps_the_outbox_and_stops_cleanly_on_sigterm(config_path: Path):

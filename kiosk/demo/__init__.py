@@ -11,7 +11,7 @@ import sqlite3
 from importlib import resources
 from pathlib import Path
 
-from .. import members, staff, store
+from .. import members, roster, staff, store
 from ..members import Member
 from ..outbox import now_rfc3339
 
@@ -44,12 +44,12 @@ def write_config(data_dir: Path) -> Path:
     return path
 
 
-def seed(conn: sqlite3.Connection) -> None:
+def seed(conn: sqlite3.Connection, *, new_member_points: int = 10) -> None:
     """Load the demo roster and catalogue once; later runs leave the data as it is."""
+    if members.count(conn) == 0:
+        rows = [roster.Row(n, member, uid, None) for n, (member, uid) in enumerate(ROSTER, start=2)]
+        roster.apply(conn, rows, new_member_points=new_member_points)
     with store.transaction(conn):
-        if members.count(conn) == 0:
-            for member, uid in ROSTER:
-                members.put(conn, member, uid)
         if conn.execute("SELECT COUNT(*) FROM goods").fetchone()[0] == 0:
             for goods_id, names, price, stock in CATALOG:
                 conn.execute("INSERT INTO goods (id, name, price) VALUES (?, ?, ?)",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
 
+from .. import ledger, members
 from .context import station
 
 bp = Blueprint("screens", __name__)
@@ -42,6 +43,23 @@ def guide():
 @bp.get("/checkin")
 def checkin():
     return render_template("checkin.html")
+
+
+@bp.get("/me")
+def me():
+    """The member who just tapped: balance and last ten entries (for a minute after the tap)."""
+    st = station()
+    card = st.fresh_card()
+    member = members.find_by_card(st.db(), card) if card else None
+    if member is None or member.role == "staff":
+        return render_template("checkin.html")
+    conn = st.db()
+    return render_template("me.html", member=member, balance=ledger.balance(conn, member.id),
+                           entries=ledger.recent(conn, member.id, 10), adjust_labels=_adjust_labels())
+
+
+def _adjust_labels() -> dict[str, dict[str, str]]:
+    return {f"adjust:{a.id}": a.label for a in station().config.points.adjustments}
 
 
 @bp.get("/s/<name>")

@@ -14,7 +14,7 @@ from typing import Any, Callable
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from .. import members, staff
+from .. import ledger, members, staff
 from ..printing import print_slip, test_page
 from ..queue_stats import board, daily_report
 from ..slips import report_slip
@@ -24,6 +24,12 @@ from .context import station
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 STAFF_IDLE_S = 120
 ACTIONS = ("call_next", "recall", "start", "done", "no_show", "transfer")
+
+
+@bp.context_processor
+def capture_cards() -> dict[str, str]:
+    """On staff screens a tapped card is picked, never checked in or out."""
+    return {"card_mode": "capture"}
 
 
 def staff_required(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -143,6 +149,38 @@ def _queue_message(exc: QueueError) -> str:
             "bad_state": _("这个号现在不能这样操作。"),
             "unknown_service": _("没有这项业务。"),
             "not_found": _("没有找到这个号。")}.get(exc.code, str(exc))
+
+
+@bp.get("/points")
+@staff_required
+def points():
+    station().forget_card()
+    return render_template("staff/points_tap.html", on_card=url_for("staff.points_member"))
+
+
+@bp.route("/points/member", methods=["GET", "POST"])
+@staff_required
+def points_member():
+    """Add or deduct points for the member whose card was just tapped, by a configured item."""
+    st = station()
+    card = st.fresh_card()
+    member = members.find_by_card(st.db(), card) if card else None
+    if member is None or member.role == "staff":
+        flash(_("请会员刷卡。"))
+        return redirect(url_for("staff.points"))
+    if request.method == "POST":
+        try:
+            entry = ledger.adjust(st.db(), st.config.points, member.id, request.form.get("item", ""),
+                                  staff_id=g.staff["id"], key=f"staff-form:{request.form.get('key', '')[:64]}")
+        except ledger.LedgerError:
+            flash(_("请选择一个加减分项目。"))
+            return redirect(url_for("staff.points_member"))
+        flash(_("%(name)s：%(amount)+d 分，现有 %(b)d 分", name=member.name, amount=entry.amount,
+                b=ledger.balance(st.db(), member.id)))
+        st.forget_card()
+        return redirect(url_for("staff.points"))
+    return render_template("staff/points_member.html", member=member, balance=ledger.balance(st.db(), member.id),
+                           items=st.config.points.adjustments, key=ledger.one_time_key())
 
 
 @bp.get("/report")

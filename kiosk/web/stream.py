@@ -12,6 +12,7 @@ bp = Blueprint("stream", __name__)
 
 HEARTBEAT_S = 15.0
 POLL_S = 0.5      # how soon a closed screen gives its server thread back
+SCREEN_MODES = {"capture"}   # a capturing screen (staff) picks a tapped card instead of checking it in
 
 
 def sse(event: str, html: str) -> str:
@@ -24,7 +25,8 @@ def sse(event: str, html: str) -> str:
 def events():
     """The screen's notice stream, rendered in the language the screen was opened in."""
     bus = station().bus
-    sub = bus.subscribe()
+    mode = request.args.get("mode", "")
+    sub = bus.subscribe(mode=mode if mode in SCREEN_MODES else "")
     # waitress tells whether the browser went away (channel_request_lookahead > 0);
     # without it a stream would hold its thread until the next heartbeat fails.
     gone = request.environ.get("waitress.client_disconnected", lambda: False)

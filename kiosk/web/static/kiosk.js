@@ -30,7 +30,7 @@
   noticeBox.addEventListener("click", function () { noticeBox.hidden = true; });
 
   if (window.EventSource) {
-    const source = new EventSource("/events");
+    const source = new EventSource("/events" + (body.dataset.cardMode ? "?mode=" + body.dataset.cardMode : ""));
     // The screen marks whether it hears the station; a lost stream reconnects by itself.
     source.onopen = function () { body.dataset.live = "1"; };
     source.onerror = function () { body.dataset.live = ""; };
