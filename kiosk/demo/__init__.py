@@ -26,11 +26,11 @@ UNKNOWN_CARD = "9999999999"
 STAFF_PIN = "1234"          # the demo staff member's PIN (S001)
 
 CATALOG = (
-    # (id, names, points price, opening stock)
-    ("soap", {"zh": "洗衣皂", "bo": "གོས་འཁྲུད་ཡི་རན།", "en": "Laundry soap"}, 15, 40),
-    ("oil", {"zh": "食用油 1L", "bo": "ཟ་སྣུམ་ 1L", "en": "Cooking oil 1 L"}, 50, 12),
-    ("rice", {"zh": "大米 5kg", "bo": "འབྲས་ 5kg", "en": "Rice 5 kg"}, 80, 8),
-    ("towel", {"zh": "毛巾", "bo": "ལག་ཕྱིས།", "en": "Towel"}, 20, 25),
+    # (id, names, points price, opening stock, at most this many per member a month (0: no limit))
+    ("soap", {"zh": "洗衣皂", "bo": "གོས་འཁྲུད་ཡི་རན།", "en": "Laundry soap"}, 5, 40, 0),
+    ("towel", {"zh": "毛巾", "bo": "ལག་ཕྱིས།", "en": "Towel"}, 8, 25, 0),
+    ("oil", {"zh": "食用油 1L", "bo": "ཟ་སྣུམ་ 1L", "en": "Cooking oil 1 L"}, 10, 12, 2),
+    ("rice", {"zh": "大米 5kg", "bo": "འབྲས་ 5kg", "en": "Rice 5 kg"}, 20, 8, 1),
 )
 
 
@@ -51,9 +51,9 @@ def seed(conn: sqlite3.Connection, *, new_member_points: int = 10) -> None:
         roster.apply(conn, rows, new_member_points=new_member_points)
     with store.transaction(conn):
         if conn.execute("SELECT COUNT(*) FROM goods").fetchone()[0] == 0:
-            for goods_id, names, price, stock in CATALOG:
-                conn.execute("INSERT INTO goods (id, name, price) VALUES (?, ?, ?)",
-                             (goods_id, json.dumps(names, ensure_ascii=False), price))
+            for goods_id, names, price, stock, limit in CATALOG:
+                conn.execute("INSERT INTO goods (id, name, price, limit_qty, limit_period) VALUES (?, ?, ?, ?, 'month')",
+                             (goods_id, json.dumps(names, ensure_ascii=False), price, limit))
                 conn.execute("INSERT INTO stock_moves (goods_id, delta, reason, ts) VALUES (?, ?, ?, ?)",
                              (goods_id, stock, "opening stock (demo)", now_rfc3339()))
     if conn.execute("SELECT COUNT(*) FROM staff_pins").fetchone()[0] == 0:
