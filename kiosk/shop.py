@@ -219,6 +219,17 @@ class Shop:
                             (self._day(now or utc_now()),)).fetchall()
         return [self._load(conn, r[0], new=False) for r in rows]
 
+    def day_summary(self, conn: sqlite3.Connection, day: str, *, low_stock: int = 3) -> dict:
+        """For the staff report: redemptions, points spent and issued that day, goods running low."""
+        start = datetime.combine(datetime.fromisoformat(day).date(), datetime.min.time(), tzinfo=self.zone)
+        span = (rfc3339(start), rfc3339(start + timedelta(days=1)))
+        count, spent = conn.execute("SELECT COUNT(*), COALESCE(SUM(total), 0) FROM redemptions "
+                                    "WHERE day = ? AND voided_at IS NULL", (day,)).fetchone()
+        issued = conn.execute("SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE amount > 0 AND reason <> 'void' "
+                              "AND ts >= ? AND ts < ?", span).fetchone()[0]
+        low = [(g.name, g.stock) for g in catalog(conn) if g.stock <= low_stock]
+        return {"redemptions": count, "points_spent": spent, "points_issued": issued, "low_stock": low}
+
     def _taken(self, conn: sqlite3.Connection, member_id: str, item: Goods, now: datetime) -> int:
         local = now.astimezone(self.zone).date()
         start = {"day": local, "week": local - timedelta(days=local.weekday()),

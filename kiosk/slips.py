@@ -53,8 +53,8 @@ def ticket_slip(config: Config, issued: Issued, lang: str) -> Callable[[PrintJob
     return compose
 
 
-def report_slip(config: Config, rows: list[dict], day: str) -> Callable[[PrintJob], None]:
-    """The staff's daily queue report on paper (Chinese)."""
+def report_slip(config: Config, rows: list[dict], day: str, shop: dict | None = None) -> Callable[[PrintJob], None]:
+    """The staff's daily report on paper (Chinese): the queue, and points and redemptions."""
 
     def compose(job: PrintJob) -> None:
         job.text(config.station.name["zh"], align="center", bold=True)
@@ -68,6 +68,41 @@ def report_slip(config: Config, rows: list[dict], day: str) -> Callable[[PrintJo
                 job.text(f"  等候 中位 {row['wait_median_min']} 分  90% {row['wait_p90_min']} 分")
             if row["rating_mean"] is not None:
                 job.text(f"  评价 {row['ratings']} 次  平均 {row['rating_mean']} 星")
+        if shop:
+            job.rule()
+            job.text(f"兑换 {shop['redemptions']} 笔  兑出 {shop['points_spent']} 分  发放 {shop['points_issued']} 分")
+            for name, stock in shop["low_stock"]:
+                job.text(f"  库存不足：{name['zh']} 剩 {stock}")
+        job.feed(1)
+        job.cut()
+
+    return compose
+
+
+def masked_name(name: str) -> str:
+    """A receipt shows a member's name masked: 卓玛 → 卓*."""
+    return name[:1] + "*" * max(1, len(name) - 1)
+
+
+def receipt_slip(config: Config, redemption, member_name: str, staff_name: str,
+                 names: dict[str, str]) -> Callable[[PrintJob], None]:
+    """The redemption receipt: who (masked), what, points spent, balance after, staff, time, receipt id."""
+    at = datetime.fromisoformat(redemption.ts).astimezone(ZoneInfo(config.station.timezone))
+
+    def compose(job: PrintJob) -> None:
+        job.text(config.station.name["zh"], align="center", bold=True)
+        job.text("积分兑换凭证", align="center", scale=2, bold=True)
+        job.rule()
+        job.text(f"会员：{masked_name(member_name)}")
+        for goods_id, qty, price in redemption.items:
+            job.text(f"{names.get(goods_id, goods_id)} ×{qty}  {qty * price} 分")
+        job.rule()
+        job.text(f"共计：{redemption.total} 分", bold=True)
+        job.text(f"兑换后余额：{redemption.balance_now} 分")
+        job.text(f"经办：{staff_name}")
+        job.text(at.strftime("%Y-%m-%d %H:%M"))
+        job.qr(f"vstation:redemption:{redemption.id}", size=4)
+        job.text(f"凭证号 {redemption.id[:8]}", align="center")
         job.feed(1)
         job.cut()
 

@@ -22,7 +22,8 @@ from .config import Config
 from .ports import CardReader, LockerBank, Printer, Voice, state_word
 from .printing import print_slip
 from .queue import Issued, Queue
-from .slips import ticket_slip
+from .shop import Redemption, Shop, catalog
+from .slips import receipt_slip, ticket_slip
 from .tickets import Ticket
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ class Station:
         self.clock = clock
         self.queue = Queue(config, clock=clock)
         self.visits = Visits(config, clock=clock)
+        self.shop = Shop(config.station.timezone)
         self._last_card: tuple[str, float] | None = None
         self._stopping = threading.Event()
         self._housekeeper: threading.Thread | None = None
@@ -150,6 +152,19 @@ class Station:
                 self.queue.mark_printed(conn, issued.ticket.id)
             self.bus.publish("queue", service=issued.ticket.service)
         return TakenTicket(issued, printed)
+
+    def redeem(self, member_id: str, cart: list[tuple[str, int]], *, staff_id: str, key: str
+               ) -> tuple[Redemption, bool]:
+        """Redeem a cart for a member and print the receipt once; (redemption, printed)."""
+        conn = self.db()
+        redemption = self.shop.redeem(conn, member_id, cart, staff_id=staff_id, key=key, now=self.clock())
+        if not redemption.new:
+            return redemption, False
+        names = {g.id: g.name["zh"] for g in catalog(conn, active_only=False)}
+        member_name = conn.execute("SELECT name FROM members WHERE id = ?", (member_id,)).fetchone()[0]
+        staff_row = conn.execute("SELECT name FROM members WHERE id = ?", (staff_id,)).fetchone()
+        slip = receipt_slip(self.config, redemption, member_name, staff_row[0] if staff_row else staff_id, names)
+        return redemption, print_slip(self, slip, what="receipt")
 
     def counter_action(self, action: str, counter: str, *, staff_id: str, ticket_id: str | None = None,
                        to_service: str | None = None) -> Ticket:

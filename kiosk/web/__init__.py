@@ -15,7 +15,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from .. import __version__
 from ..station import Station
-from . import api, errors, i18n, queue_screens, screens, staff, stream
+from . import api, errors, i18n, queue_screens, screens, shop_screens, staff, stream
 from . import display
 
 csrf = CSRFProtect()
@@ -45,6 +45,7 @@ def create_app(station: Station, *, simulated: bool = False,
     app.register_blueprint(screens.bp)
     app.register_blueprint(queue_screens.bp)
     app.register_blueprint(staff.bp)
+    app.register_blueprint(shop_screens.bp)
     app.register_blueprint(display.bp)
     app.register_blueprint(stream.bp)
     app.register_blueprint(api.bp)

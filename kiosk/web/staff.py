@@ -188,7 +188,8 @@ def points_member():
 def report():
     st = station()
     day = st.queue.today()
-    return render_template("staff/report.html", day=day, rows=daily_report(st.db(), st.config, day))
+    return render_template("staff/report.html", day=day, rows=daily_report(st.db(), st.config, day),
+                           shop=st.shop.day_summary(st.db(), day))
 
 
 @bp.post("/report/print")
@@ -196,7 +197,8 @@ def report():
 def report_print():
     st = station()
     day = st.queue.today()
-    ok = print_slip(st, report_slip(st.config, daily_report(st.db(), st.config, day), day), what="report")
+    slip = report_slip(st.config, daily_report(st.db(), st.config, day), day, st.shop.day_summary(st.db(), day))
+    ok = print_slip(st, slip, what="report")
     flash(_("报表已打印。") if ok else _("打印机不能打印，请检查纸张。"))
     return redirect(url_for("staff.report"))
 

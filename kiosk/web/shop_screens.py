@@ -1,0 +1,147 @@
+"""Staff screens of the points supermarket: cart, member tap, confirm, receipt, void, stock.
+
+The cart lives in the session as goods ids and quantities only: prices always
+come from the database, so a tampered form cannot change what is charged.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from .. import ledger, members
+from ..shop import MAX_QTY, ShopError, catalog
+from .context import station
+from .staff import capture_cards, staff_required
+
+bp = Blueprint("shop", __name__, url_prefix="/staff/shop")
+bp.context_processor(capture_cards)
+VOID_REASONS = (("entry_error", _l("录入错误")), ("returned", _l("会员退货")), ("duplicate", _l("重复兑换")))
+
+
+def _cart() -> dict[str, int]:
+    cart = session.get("cart")
+    return {k: int(v) for k, v in cart.items()} if isinstance(cart, dict) else {}
+
+
+def _refusal(exc: ShopError) -> str:
+    return {"over_balance": _("积分不够：这些商品需要更多积分。"),
+            "out_of_stock": _("库存不够。"),
+            "over_limit": _("超过了每人限兑数量。"),
+            "bad_quantity": _("数量不对。"),
+            "unknown_goods": _("没有这件商品。"),
+            "empty_cart": _("还没有选商品。"),
+            "unknown_member": _("没有这位会员。"),
+            "already_voided": _("这笔兑换已经作废过了。"),
+            "not_today": _("只能作废今天的兑换。"),
+            "no_reason": _("请选择作废原因。")}.get(exc.code, str(exc))
+
+
+@bp.get("/")
+@staff_required
+def shelf():
+    cart = _cart()
+    goods = catalog(station().db())
+    total = sum(gd.price * cart.get(gd.id, 0) for gd in goods)
+    return render_template("shop/shelf.html", goods=goods, cart=cart, total=total)
+
+
+@bp.post("/cart/<goods_id>/<action>")
+@staff_required
+def cart_change(goods_id: str, action: str):
+    cart = _cart()
+    if action == "add" and any(gd.id == goods_id for gd in catalog(station().db())):
+        cart[goods_id] = min(MAX_QTY, cart.get(goods_id, 0) + 1)
+    elif action == "remove" and goods_id in cart:
+        cart[goods_id] -= 1
+        if cart[goods_id] <= 0:
+            del cart[goods_id]
+    session["cart"] = cart
+    return redirect(url_for("shop.shelf"))
+
+
+@bp.get("/checkout")
+@staff_required
+def checkout():
+    if not _cart():
+        flash(_("还没有选商品。"))
+        return redirect(url_for("shop.shelf"))
+    station().forget_card()
+    return render_template("shop/tap.html", on_card=url_for("shop.confirm"))
+
+
+def _member():
+    card = station().fresh_card()
+    member = members.find_by_card(station().db(), card) if card else None
+    return member if member and member.role != "staff" else None
+
+
+@bp.route("/confirm", methods=["GET", "POST"])
+@staff_required
+def confirm():
+    """Show balance, total and balance after; on confirm redeem once (the form's key makes retries safe)."""
+    st, member = station(), _member()
+    if member is None:
+        flash(_("请会员刷卡。"))
+        return redirect(url_for("shop.checkout"))
+    cart = sorted(_cart().items())
+    if request.method == "POST":
+        try:
+            redemption, printed = st.redeem(member.id, cart, staff_id=g.staff["id"],
+                                            key=f"shop:{request.form.get('key', '')[:64]}")
+        except ShopError as exc:
+            flash(_refusal(exc))
+            return redirect(url_for("shop.confirm"))
+        session.pop("cart", None)
+        st.forget_card()
+        return render_template("shop/done.html", r=redemption, member=member, printed=printed,
+                               reasons=VOID_REASONS)
+    try:
+        quote = st.shop.quote(st.db(), member.id, cart, now=st.clock())
+    except ShopError as exc:
+        return render_template("shop/refused.html", member=member, message=_refusal(exc),
+                               balance=ledger.balance(st.db(), member.id))
+    return render_template("shop/confirm.html", member=member, quote=quote, key=ledger.one_time_key())
+
+
+@bp.get("/today")
+@staff_required
+def today():
+    st = station()
+    names = {gd.id: gd.name for gd in catalog(st.db(), active_only=False)}
+    return render_template("shop/today.html", redemptions=st.shop.today(st.db(), st.clock()), names=names,
+                           reasons=VOID_REASONS)
+
+
+@bp.post("/void/<redemption_id>")
+@staff_required
+def void(redemption_id: str):
+    st = station()
+    try:
+        reason = request.form.get("reason", "")
+        st.shop.void(st.db(), redemption_id, staff_id=g.staff["id"],
+                     reason=reason if reason in dict(VOID_REASONS) else "", now=st.clock())
+        flash(_("已作废，积分和库存已退回。"))
+    except ShopError as exc:
+        flash(_refusal(exc))
+    return redirect(url_for("shop.today"))
+
+
+@bp.route("/stock", methods=["GET", "POST"])
+@staff_required
+def stock():
+    """Stock received (+n) or counted (set to n) by staff."""
+    st = station()
+    if request.method == "POST":
+        kind = request.form.get("kind")
+        quantity = request.form.get("quantity", type=int)
+        try:
+            new = st.shop.adjust_stock(st.db(), request.form.get("goods", ""), staff_id=g.staff["id"],
+                                       reason="received" if kind == "received" else "counted",
+                                       **{"received" if kind == "received" else "counted": quantity})
+            flash(_("库存已更新：现有 %(n)d 件。", n=new))
+        except ShopError as exc:
+            flash(_refusal(exc))
+        return redirect(url_for("shop.stock"))
+    return render_template("shop/stock.html", goods=catalog(st.db(), active_only=False))

@@ -1,0 +1,96 @@
+"""The points supermarket at the staff screens: cart, member tap, confirm once, receipt, void, stock."""
+
+from __future__ import annotations
+
+import re
+
+from test_queue_web import sign_in
+from test_web import csrf_token
+
+from drivers import paper
+from kiosk import ledger, outbox
+
+MEMBER = "0A1B2C3D4E"          # 卓玛, 10 points in the demo
+
+
+def put_in_cart(client, goods_id: str, times: int = 1) -> None:
+    for _ in range(times):
+        client.post(f"/staff/shop/cart/{goods_id}/add", data={"csrf_token": csrf_token(client)})
+
+
+def tap_on_staff_screen(card) -> None:
+    """A staff screen is open (its notice stream in capture mode) when the member taps."""
+    with card.station.bus.subscribe(mode="capture"):
+        card.tap(MEMBER)
+
+
+def confirm_page(client, card) -> str:
+    client.get("/staff/shop/checkout")
+    tap_on_staff_screen(card)
+    return client.get("/staff/shop/confirm").get_data(as_text=True)
+
+
+def test_a_redemption_from_cart_to_printed_receipt(client, card, station):
+    sign_in(client, card)
+    put_in_cart(client, "soap", 2)
+    page = confirm_page(client, card)
+    assert "现有积分：10 分" in page and "本次共计：10 分" in page and "兑换后余额：0 分" in page
+    key = re.search(r'name="key" value="([^"]+)"', page).group(1)
+    form = {"csrf_token": csrf_token(client), "key": key, "price": "1", "total": "0"}   # tampered extras
+    done = client.post("/staff/shop/confirm", data=form).get_data(as_text=True)
+    assert "兑换成功" in done and "凭证已打印" in done
+    receipt = paper.text_of(station.printer.jobs[-1])
+    assert "洗衣皂 ×2  10 分" in receipt and "兑换后余额：0 分" in receipt and "会员：卓*" in receipt
+    assert "经办：李娜" in receipt and "卓玛" not in receipt
+    assert paper.qr_payloads(station.printer.jobs[-1])[0].startswith("vstation:redemption:")
+    tap_on_staff_screen(card)
+    client.post("/staff/shop/confirm", data=form)                     # a retried confirm
+    assert ledger.balance(station.db(), "M001") == 0
+    assert [e.type for e in outbox.take(station.db())].count("redemption.made") == 1
+
+
+def test_a_cart_over_the_balance_is_refused_with_the_reason(client, card, station):
+    sign_in(client, card)
+    put_in_cart(client, "rice")
+    page = confirm_page(client, card)
+    assert 'id="refusal"' in page and "积分不够" in page
+    assert outbox.depth(station.db()) == 0
+
+
+def test_void_from_todays_list_once(client, card, station):
+    sign_in(client, card)
+    put_in_cart(client, "towel")
+    page = confirm_page(client, card)
+    key = re.search(r'name="key" value="([^"]+)"', page).group(1)
+    client.post("/staff/shop/confirm", data={"csrf_token": csrf_token(client), "key": key})
+    today = client.get("/staff/shop/today").get_data(as_text=True)
+    rid = re.search(r'data-redemption="([^"]+)"', today).group(1)
+    token = csrf_token(client)
+    after = client.get(client.post(f"/staff/shop/void/{rid}", data={"csrf_token": token, "reason": "returned"})
+                       .headers["Location"]).get_data(as_text=True)
+    assert "已作废" in after and ledger.balance(station.db(), "M001") == 10
+    again = client.get(client.post(f"/staff/shop/void/{rid}", data={"csrf_token": token, "reason": "returned"})
+                       .headers["Location"]).get_data(as_text=True)
+    assert "这笔兑换已经作废过了" in again
+    assert [e.type for e in outbox.take(station.db())].count("redemption.voided") == 1
+
+
+def test_stock_received_at_the_stock_screen(client, card, station):
+    sign_in(client, card)
+    client.post("/staff/shop/stock", data={"csrf_token": csrf_token(client), "goods": "rice", "kind": "received",
+                                           "quantity": "5"})
+    assert "库存已更新：现有 13 件" in client.get("/staff/shop/stock").get_data(as_text=True)
+    client.post("/staff/shop/stock", data={"csrf_token": csrf_token(client), "goods": "rice", "kind": "received",
+                                           "quantity": "-5"})
+    assert [e.data["delta"] for e in outbox.take(station.db()) if e.type == "stock.adjusted"] == [5]
+
+
+def test_the_shop_needs_staff_and_the_report_counts_it(client, card):
+    assert client.get("/staff/shop/").headers["Location"].endswith("/staff/")
+    sign_in(client, card)
+    put_in_cart(client, "soap")
+    page = confirm_page(client, card)
+    key = re.search(r'name="key" value="([^"]+)"', page).group(1)
+    client.post("/staff/shop/confirm", data={"csrf_token": csrf_token(client), "key": key})
+    report = client.get("/staff/report").get_data(as_text=True)
+    assert re.search(r"兑换笔数</th><td>1<", report) and re.search(r"兑出积分</th><td>5<", report)
