@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Callable
 from zoneinfo import ZoneInfo
 
-from . import outbox, store
+from . import device_state, outbox, store
 from .ports import PrintJob, state_word
 
 if TYPE_CHECKING:
@@ -33,6 +33,7 @@ def print_slip(station: Station, compose: Callable[[PrintJob], None], *, what: s
         conn = station.db()
         with store.transaction(conn):
             outbox.append(conn, "printer.fault", {"state": state, "slip": what, "error": type(exc).__name__})
+        device_state.record(conn, "printer", state, {"error": type(exc).__name__})
         station.bus.publish("printer", state=state)
         return False
 

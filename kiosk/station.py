@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from . import ledger, members, outbox, store
+from . import device_state, ledger, members, outbox, store
 from .bus import Bus
 from .checkin import TapOutcome, Visits
 from .clock import Clock, utc_now
@@ -29,6 +29,7 @@ from .tickets import Ticket
 log = logging.getLogger(__name__)
 CARD_FRESH_S = 60.0        # a tapped card counts for a sign-in this long
 HOUSEKEEPING_S = 60.0
+DEVICE_HEARTBEAT_S = 10.0  # device states are re-recorded this often (telemetry calls older than 3 intervals unknown)
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class Station:
         self._local = threading.local()
         self._conns: list[sqlite3.Connection] = []
         self._conns_lock = threading.Lock()
+        self._devices_lock = threading.Lock()  # a heartbeat must not overwrite a newer door change
 
     @property
     def id(self) -> str:
@@ -84,12 +86,30 @@ class Station:
         self._housekeeper.start()
 
     def _housekeeping(self) -> None:
-        """Every minute: check out visits left open past closing time."""
-        while not self._stopping.wait(HOUSEKEEPING_S):
+        """Record device states every few seconds; every minute check out visits left open past closing."""
+        last_visits = time.monotonic()
+        while True:
             try:
-                self.visits.close_forgotten(self.db())
+                self.record_devices()
+                if time.monotonic() - last_visits >= HOUSEKEEPING_S:
+                    last_visits = time.monotonic()
+                    self.visits.close_forgotten(self.db())
             except Exception:  # keep the loop alive; the next round tries again
                 log.exception("housekeeping failed")
+            if self._stopping.wait(DEVICE_HEARTBEAT_S):
+                return
+
+    def record_devices(self) -> None:
+        """Write each device's state for the sync process's telemetry (the kiosk alone holds the hardware)."""
+        with self._devices_lock:
+            self._record_devices()
+
+    def _record_devices(self) -> None:
+        hw, conn = self.hardware_state(), self.db()
+        device_state.record(conn, "printer", hw["printer"])
+        device_state.record(conn, "reader", hw["card_reader"])
+        for slot, door in hw["lockers"].items():
+            device_state.record(conn, f"locker.{slot}", door or "unknown", {"door": door})
 
     def stop(self) -> None:
         self._stopping.set()
@@ -184,7 +204,13 @@ class Station:
         return ticket
 
     def door_changed(self, slot_id: str, state: str) -> None:
-        self.bus.publish("door", slot=slot_id, state=state_word(state))
+        word = state_word(state)
+        try:
+            with self._devices_lock:
+                device_state.record(self.db(), f"locker.{slot_id}", word, {"door": word})
+        except Exception:  # the screen still hears of it; the heartbeat records it again
+            log.exception("door state of %s not recorded", slot_id)
+        self.bus.publish("door", slot=slot_id, state=word)
 
     def hardware_state(self) -> dict[str, Any]:
         """What each device reports now, in the words of the telemetry contract."""

@@ -1,24 +1,38 @@
-"""The sync process as it stands before the MQTT link: it keeps the outbox and waits.
+"""The sync process: the station's link to the district over MQTT (DESIGN §4.4).
 
-Until the district link lands (issue 7), events stay in the outbox, which is
-exactly what the station must do while the network is down: nothing is lost,
-nothing expires. The process reports the backlog so an operator can see it.
+One thread does everything that touches the database: it takes what paho's
+network thread reports from a queue (connected, PUBACK, messages), keeps
+the birth, the outbox drain and the telemetry going, and on SIGTERM says
+`online: false` before it disconnects. Without `[mqtt] enabled` the process
+only keeps the outbox, which is what the station must do offline anyway.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import queue
 import signal
+import sqlite3
 import threading
+import time
+from typing import Any, Callable
 
 from kiosk import outbox, store
 from kiosk.config import Config
+from kiosk.outbox import now_rfc3339
+
+from . import presence, schemas, telemetry
+from .drain import REFUSED, Drain, Tuning
+from .session import Connected, Disconnected, Link, Message, Puback
 
 log = logging.getLogger("sync")
 
+Handler = Callable[[bytes], None]
 
-def run_sync(config: Config, *, stop: threading.Event | None = None) -> int:
-    """Hold the sync role on this database until SIGTERM, logging the outbox backlog."""
+
+def run_sync(config: Config, *, stop: threading.Event | None = None, tuning: Tuning | None = None) -> int:
+    """Hold the sync role on this database until SIGTERM (or `stop`): link to the district if enabled."""
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -27,16 +41,155 @@ def run_sync(config: Config, *, stop: threading.Event | None = None) -> int:
         conn = store.open_store(config.database_path)
         try:
             if config.mqtt.enabled:
-                log.warning("district link over MQTT (%s:%d) is not in this version yet: "
-                            "events are kept in the outbox", config.mqtt.host, config.mqtt.port)
-            while not stop.is_set():
-                log.info("outbox: %d event(s) waiting, oldest %s s", outbox.depth(conn),
-                         _age(outbox.oldest_age_s(conn)))
-                stop.wait(config.mqtt.telemetry_seconds)
+                Agent(config, conn, tuning).run(stop)
+            else:
+                _keep_outbox(config, conn, stop)
         finally:
             conn.close()
     return 0
 
 
-def _age(seconds: float | None) -> str:
-    return "-" if seconds is None else f"{seconds:.0f}"
+def _keep_outbox(config: Config, conn: sqlite3.Connection, stop: threading.Event) -> None:
+    """No district link configured: keep every event and log the backlog now and then."""
+    while not stop.is_set():
+        age = outbox.oldest_age_s(conn)
+        log.info("outbox: %d event(s) waiting, oldest %s s (mqtt.enabled is false)", outbox.depth(conn),
+                 "-" if age is None else f"{age:.0f}")
+        stop.wait(config.mqtt.telemetry_seconds)
+
+
+class Agent:
+    """The district link of one station: presence, outbox drain, acks and telemetry."""
+
+    def __init__(self, config: Config, conn: sqlite3.Connection, tuning: Tuning | None = None) -> None:
+        self.config = config
+        self.conn = conn
+        self.tuning = tuning or Tuning()
+        self.inbox: queue.Queue[Any] = queue.Queue()
+        self.link = Link(config.mqtt, config.station.id, self.inbox, will=presence.encode(presence.WILL),
+                         max_inflight=self.tuning.max_inflight)
+        self.topics = self.link.topics
+        self.drain = Drain(conn, self._publish_pack, self.tuning)
+        self.session = presence.current_session(conn)
+        self.started_at, self.started = now_rfc3339(), time.monotonic()
+        self._next_telemetry = 0.0
+        # topic → handler of what the district sends; part B adds config, roster, catalog, notices, cmd/+
+        self.handlers: dict[str, Handler] = {self.topics.events_ack: self._on_ack}
+        self._acks: list[int] = []
+        self._reported_error: str | None = None
+        self._birth_mids: set[int] = set()
+
+    def run(self, stop: threading.Event) -> None:
+        """Connect in the background and serve until `stop` is set; then say goodbye."""
+        log.info("sync of %s: linking to %s (MQTT %s%s)", self.config.station.id, self.link.where,
+                 self.config.mqtt.protocol, ", TLS" if self.config.mqtt.tls_ca else "")
+        self.link.start()
+        try:
+            while not stop.is_set():
+                try:
+                    self._step()
+                except sqlite3.OperationalError as exc:     # e.g. locked past the busy timeout: try again
+                    log.error("database: %s; trying again in a second", exc)
+                    stop.wait(1.0)
+        finally:
+            self._shutdown()
+
+    def _step(self) -> None:
+        """One turn: what the network thread reported, then packs and telemetry if connected."""
+        self._take_reports()
+        if self.link.connected:
+            self.drain.pump()
+            self._telemetry_if_due()
+
+    # -- reports from the network thread -------------------------------------
+    def _take_reports(self) -> None:
+        """Handle whatever the network thread reported (waiting up to poll_s for the first)."""
+        try:
+            item = self.inbox.get(timeout=self.tuning.poll_s)
+        except queue.Empty:
+            return
+        for _ in range(10_000):
+            self._handle(item)
+            try:
+                item = self.inbox.get_nowait()
+            except queue.Empty:
+                break
+        if self._acks:                      # many acks in one go: forget once, up to the highest
+            upto, self._acks = max(self._acks), []
+            if self.drain.acknowledged(upto):
+                log.debug("district acknowledged up to seq %d", upto)
+
+    def _handle(self, item: Any) -> None:
+        """Act on one report: a PUBACK, a message from the district, a (dis)connection."""
+        if isinstance(item, Puback):
+            if item.mid in self._birth_mids:
+                self._birth_mids.discard(item.mid)
+                if item.code >= REFUSED:
+                    log.error("%s refused the birth on %s: %s (%d)", self.link.where, self.topics.status,
+                              item.reason, item.code)
+            else:
+                self.drain.published(item.mid, item.code, item.reason)
+        elif isinstance(item, Message):
+            handler = self.handlers.get(item.topic)
+            if handler is None:
+                log.warning("ignored a message on %s: nothing here handles that topic", item.topic)
+            else:
+                handler(item.payload)
+        elif isinstance(item, Connected):
+            self._on_connected(item)
+        elif isinstance(item, Disconnected):
+            log.warning("%s: connection lost (%s); reconnecting with back-off", self.link.where, item.reason)
+
+    def _on_connected(self, item: Connected) -> None:
+        """Count the session, publish the birth, (re)subscribe and re-send what was not acknowledged."""
+        self.session = presence.next_session(self.conn)
+        info = self.link.publish(self.topics.status, presence.encode(presence.birth(self.session, self.started_at)),
+                                 qos=1, retain=True)
+        self._birth_mids = {info.mid}
+        for topic in self.handlers:
+            self.link.subscribe(topic, qos=1)
+        self.drain.reconnected()
+        self._next_telemetry = 0.0
+        log.info("%s: connected, session %d%s; sending from seq %d", self.link.where, self.session,
+                 " (resumed)" if item.session_present else "", self.drain.acked + 1)
+
+    def _on_ack(self, payload: bytes) -> None:
+        """`events/ack`: collect a valid upto_seq; anything else is logged and ignored."""
+        try:
+            self._acks.append(schemas.parse_ack(payload))
+        except schemas.BadPayload as exc:
+            log.warning("ignored events/ack: %s", exc)
+
+    # -- what the station sends ----------------------------------------------
+    def _publish_pack(self, payload: bytes) -> tuple[int, int]:
+        """The drain's way out: one pack on `events` at QoS 1."""
+        info = self.link.publish(self.topics.events, payload, qos=1)
+        return info.mid, info.rc
+
+    def replay_from(self, seq: int) -> int:
+        """Re-send events from `seq` on (for the `events.replay` command); the first seq that will go."""
+        return self.drain.replay_from(seq)
+
+    def _telemetry_if_due(self) -> None:
+        """Every telemetry_seconds, and at once when the drain's error state changes."""
+        now = time.monotonic()
+        if now < self._next_telemetry and self.drain.last_error == self._reported_error:
+            return
+        self._reported_error = self.drain.last_error
+        self._next_telemetry = now + self.config.mqtt.telemetry_seconds
+        self.link.publish(self.topics.telemetry, json.dumps(self.telemetry()).encode("utf-8"), qos=0)
+
+    def telemetry(self) -> dict[str, Any]:
+        """The telemetry payload as of now (acknowledged events forgotten first, so depth is true)."""
+        self.drain.forget(now=True)
+        return telemetry.collect(self.conn, self.config, started=self.started, last_seq=self.drain.last_seq(),
+                                 sync={"session": self.session, **self.drain.stats()})
+
+    def _shutdown(self) -> None:
+        """Forget what was acknowledged, publish `online: false` (retained) and wait for it, then disconnect."""
+        try:
+            self.drain.forget(now=True)
+        except sqlite3.Error as exc:
+            log.error("database: %s; acknowledged events will be forgotten next time", exc)
+        said = self.link.close(presence.encode(presence.goodbye(self.session)))
+        log.info("%s: %s", self.link.where, "offline (said goodbye)" if said else "stopped (was not connected)")

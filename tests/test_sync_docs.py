@@ -1,0 +1,62 @@
+"""docs/asyncapi.yaml is held to the code: the same schemas, topics, QoS and valid examples."""
+
+from __future__ import annotations
+
+import yaml
+from conftest import ROOT
+
+from sync import schemas
+from sync.session import Topics
+
+DOC = yaml.safe_load((ROOT / "docs" / "asyncapi.yaml").read_text(encoding="utf-8"))
+
+
+def resolve(ref: str) -> dict:
+    node = DOC
+    for part in ref.removeprefix("#/").split("/"):
+        node = node[part]
+    return node
+
+
+def test_the_payload_schemas_are_the_ones_the_code_validates_with():
+    assert DOC["asyncapi"].startswith("3.")
+    assert DOC["components"]["schemas"] == schemas.SCHEMAS
+    assert DOC["components"]["schemas"]["Ack"] == schemas.ACK
+
+
+def test_channels_are_the_topics_the_station_uses():
+    topics = Topics("{station}")
+    addresses = {name: channel["address"] for name, channel in DOC["channels"].items()}
+    assert addresses == {"status": topics.status, "telemetry": topics.telemetry, "events": topics.events,
+                         "eventsAck": topics.events_ack}
+
+
+def test_operations_say_who_sends_with_which_qos():
+    found = {}
+    for op in DOC["operations"].values():
+        channel = resolve(op["channel"]["$ref"])
+        mqtt = op["bindings"]["mqtt"]
+        found[channel["address"].rsplit("{station}/", 1)[1]] = (op["action"], mqtt["qos"], mqtt.get("retain", False))
+        for message in op["messages"]:
+            assert resolve(message["$ref"])                               # every reference resolves
+    assert found == {"status": ("send", 1, True), "telemetry": ("send", 0, False), "events": ("send", 1, False),
+                     "events/ack": ("receive", 1, False)}
+
+
+def test_every_example_is_valid_under_its_schema():
+    for message in DOC["components"]["messages"].values():
+        schema = resolve(message["payload"]["$ref"])
+        for example in message.get("examples", []):
+            assert schemas.errors(schema, example["payload"]) == [], example["name"]
+
+
+def test_the_ack_validator_accepts_what_the_schema_allows_and_nothing_else():
+    assert schemas.parse_ack(b'{"upto_seq": 0}') == 0
+    assert schemas.parse_ack(b'{"upto_seq": 42, "ts": "2026-11-22T00:00:00.000+00:00", "by": "x"}') == 42
+    for bad in (b'{"upto_seq": -1}', b'{"upto_seq": "1"}', b'{"upto_seq": null}', b'{"upto_seq": false}',
+                b'{"upto_seq": 1e400}', b'{"upto_seq": NaN}', b"{}", b"[]", b"1", b"", b'{"upto_seq": 1, "ts": 5}'):
+        try:
+            schemas.parse_ack(bad)
+        except schemas.BadPayload:
+            continue
+        raise AssertionError(f"accepted {bad!r}")
