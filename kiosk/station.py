@@ -212,6 +212,25 @@ class Station:
             log.exception("door state of %s not recorded", slot_id)
         self.bus.publish("door", slot=slot_id, state=word)
 
+    def open_door(self, slot_id: str, *, reason: str, by: str) -> str:
+        """Open one locker door for staff or the district, recording who and why (`locker.opened`).
+
+        Returns an outcome word: "opened", "no_such_slot", "fault" (the lock would not fire) or
+        "busy". The district's remote "open a locker door" command calls exactly this.
+        """
+        if slot_id not in self.lockers.slot_ids:
+            return "no_such_slot"
+        try:
+            self.lockers.unlock(slot_id)
+        except Exception:  # a driver error: nothing opened, nothing recorded as opened
+            log.exception("locker %s could not be unlocked", slot_id)
+            return "fault"
+        conn = self.db()
+        with store.transaction(conn):
+            outbox.append(conn, "locker.opened", {"slot": slot_id, "reason": reason, "by": by})
+        self.bus.publish("locker", slot=slot_id, outcome="opened")
+        return "opened"
+
     def hardware_state(self) -> dict[str, Any]:
         """What each device reports now, in the words of the telemetry contract."""
         doors = {}
