@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import config as cfg
-from . import demo, hardware, store
+from . import demo, hardware, sdnotify, store
 from .bus import Bus
 from .config import Config
 from .errors import VStationError
@@ -50,14 +51,32 @@ def serve_kiosk(config: Config, *, on_ready: Callable[[str], None] | None = None
         log.info("kiosk of %s ready at %s", config.station.id, url)
         if on_ready:
             on_ready(url)
+        sdnotify.notify(f"READY=1\nSTATUS=serving {url}")
+        watchdog = sdnotify.Watchdog(lambda: _answers(url + "api/v1/health")).start()
         try:
             server.run()
         finally:
+            watchdog.stop()
             station.stop()
     return 0
 
 
+def _answers(url: str) -> bool:
+    """The watchdog's probe: the server loop accepted and a worker answered (any HTTP status)."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=5):
+            return True
+    except urllib.error.HTTPError:
+        return True
+    except OSError:
+        return False
+
+
 def _exit_on_signal(signum: int, _frame: object) -> None:
+    sdnotify.notify("STOPPING=1")
     raise SystemExit(0)
 
 
@@ -74,7 +93,8 @@ def run_demo(*, data_dir: Path, port: int | None, mqtt: tuple[str, int] | None,
     sync_cmd = [sys.executable, "-m", "kiosk", "--config", str(path), "sync"]
     if mqtt:
         sync_cmd += ["--mqtt", f"{mqtt[0]}:{mqtt[1]}"]
-    sync = subprocess.Popen(sync_cmd)
+    env = {k: v for k, v in os.environ.items() if k not in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID")}
+    sync = subprocess.Popen(sync_cmd, env=env)  # only the kiosk speaks to systemd
 
     def banner(url: str) -> None:
         print(f"\n  vstation demo: {config.station.name['zh']} ({config.station.id})\n"

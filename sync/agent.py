@@ -18,7 +18,7 @@ import threading
 import time
 from typing import Any, Callable
 
-from kiosk import outbox, store
+from kiosk import outbox, sdnotify, store
 from kiosk.config import Config
 from kiosk.outbox import now_rfc3339
 
@@ -35,27 +35,41 @@ def run_sync(config: Config, *, stop: threading.Event | None = None, tuning: Tun
     """Hold the sync role on this database until SIGTERM (or `stop`): link to the district if enabled."""
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        signal.signal(signal.SIGTERM, lambda *_: _stopping(stop))
+        signal.signal(signal.SIGINT, lambda *_: _stopping(stop))
     with store.InstanceLock(config.database_path, "sync"):
         conn = store.open_store(config.database_path)
+        heart = sdnotify.Heartbeat(max_age_s=max(2 * (sdnotify.watchdog_interval() or 0), 5.0))  # > a turn
+        sdnotify.notify("READY=1\nSTATUS=" + (f"linking to {config.mqtt.host}" if config.mqtt.enabled
+                                               else "keeping the outbox (mqtt disabled)"))
         try:
-            if config.mqtt.enabled:
-                Agent(config, conn, tuning).run(stop)
-            else:
-                _keep_outbox(config, conn, stop)
+            with sdnotify.Watchdog(heart.fresh):      # pings only while the loop below turns
+                if config.mqtt.enabled:
+                    Agent(config, conn, tuning).run(stop, beat=heart.beat)
+                else:
+                    _keep_outbox(config, conn, stop, beat=heart.beat)
         finally:
             conn.close()
     return 0
 
 
-def _keep_outbox(config: Config, conn: sqlite3.Connection, stop: threading.Event) -> None:
+def _stopping(stop: threading.Event) -> None:
+    sdnotify.notify("STOPPING=1")
+    stop.set()
+
+
+def _keep_outbox(config: Config, conn: sqlite3.Connection, stop: threading.Event, *,
+                 beat: Callable[[], None] = lambda: None) -> None:
     """No district link configured: keep every event and log the backlog now and then."""
+    next_log = 0.0
     while not stop.is_set():
-        age = outbox.oldest_age_s(conn)
-        log.info("outbox: %d event(s) waiting, oldest %s s (mqtt.enabled is false)", outbox.depth(conn),
-                 "-" if age is None else f"{age:.0f}")
-        stop.wait(config.mqtt.telemetry_seconds)
+        beat()
+        if time.monotonic() >= next_log:
+            next_log = time.monotonic() + config.mqtt.telemetry_seconds
+            age = outbox.oldest_age_s(conn)
+            log.info("outbox: %d event(s) waiting, oldest %s s (mqtt.enabled is false)", outbox.depth(conn),
+                     "-" if age is None else f"{age:.0f}")
+        stop.wait(1.0)
 
 
 class Agent:
@@ -79,13 +93,14 @@ class Agent:
         self._reported_error: str | None = None
         self._birth_mids: set[int] = set()
 
-    def run(self, stop: threading.Event) -> None:
-        """Connect in the background and serve until `stop` is set; then say goodbye."""
+    def run(self, stop: threading.Event, *, beat: Callable[[], None] = lambda: None) -> None:
+        """Connect in the background and serve until `stop` is set; then say goodbye (`beat` each turn)."""
         log.info("sync of %s: linking to %s (MQTT %s%s)", self.config.station.id, self.link.where,
                  self.config.mqtt.protocol, ", TLS" if self.config.mqtt.tls_ca else "")
         self.link.start()
         try:
             while not stop.is_set():
+                beat()
                 try:
                     self._step()
                 except sqlite3.OperationalError as exc:     # e.g. locked past the busy timeout: try again
