@@ -55,6 +55,12 @@ def parser() -> argparse.ArgumentParser:
 
     sub.add_parser("check", help="validate the config, open every device, say what works")
 
+    bak = sub.add_parser("backup", help="copy the station database while it runs (SQLite online backup)")
+    bak.add_argument("dest", type=Path, help="a folder (gets station-YYYYMMDDTHHMMSSZ.db) or a file ending in .db")
+    bak.add_argument("--keep", type=int, metavar="N", help="then keep only the newest N dated backups in DEST")
+    res = sub.add_parser("restore", help="replace the database with a backup (kiosk and sync stopped)")
+    res.add_argument("src", type=Path, help="a backup file made by `vstation backup`")
+
     rost = sub.add_parser("roster", help="the station's members and their cards")
     rost_sub = rost.add_subparsers(dest="action", required=True, metavar="ACTION")
     imp = rost_sub.add_parser("import", help="add or update members from a CSV file (see the README)")
@@ -120,6 +126,21 @@ def _roster_import(config, path: Path) -> int:
     return 1 if report.rejected else 0
 
 
+def _backup_or_restore(config, args: argparse.Namespace) -> int:
+    from . import backup
+
+    if args.command == "backup":
+        done = backup.backup(config.database_path, args.dest, keep=args.keep)
+        print(f"backed up {config.database_path} to {done.path} ({done.pages} pages, integrity ok)")
+        for old in done.removed:
+            print(f"removed old backup {old}")
+        return 0
+    aside = backup.restore(args.src, config.database_path)
+    print(f"restored {config.database_path} from {args.src}"
+          + (f"; the previous database is kept as {aside}" if aside else ""))
+    return 0
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     from . import config as cfg
 
@@ -146,6 +167,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return check(config)
     if args.command == "roster":
         return _roster_import(config, args.file)
+    if args.command in ("backup", "restore"):
+        return _backup_or_restore(config, args)
     if args.command == "set-pin":
         return _set_pin(config, args.member_id, from_stdin=args.stdin)
     raise AssertionError(args.command)
