@@ -263,10 +263,12 @@ def _make_device(kind: str, profile: str | None, options: dict[str, Any]) -> Esc
     return AppendFile(options["path"], profile=profile)
 
 
-def open_printer(kind: str, *, profile: str | None = None, text_mode: str = "gb18030", **options: Any) -> EscposPrinter:
+def open_printer(kind: str, *, profile: str | None = None, text_mode: str = "gb18030",
+                 fonts: raster.FontSet | None = None, **options: Any) -> EscposPrinter:
     """Build a printer from configuration; width, cutter and QR come from the profile."""
     caps = profile_capabilities(profile)
     device = _make_device(kind, profile, options)
     return EscposPrinter(
-        device, text_mode=text_mode, width_px=caps.width_px, cutter=caps.cutter, native_qr=caps.native_qr
+        device, text_mode=text_mode, width_px=caps.width_px, cutter=caps.cutter, native_qr=caps.native_qr,
+        fonts=fonts,
     )

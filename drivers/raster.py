@@ -22,7 +22,7 @@ __all__ = ["FontSet", "find_fonts", "render_text", "is_tibetan", "BASE_PX"]
 BASE_PX = 24
 
 FONT_DIR_ENV = "VSTATION_FONT_DIR"
-_CJK_NAMES = ("NotoSansCJK-Regular.ttc", "NotoSansCJKsc-Regular.otf", "NotoSansSC-Regular.otf")
+_CJK_NAMES = ("NotoSansSC-Regular-GB2312.otf", "NotoSansCJK-Regular.ttc", "NotoSansCJKsc-Regular.otf", "NotoSansSC-Regular.otf")
 _TIBETAN_NAMES = ("NotoSerifTibetan-Medium.ttf", "NotoSerifTibetan-Regular.ttf", "NotoSansTibetan-Regular.ttf")
 _DEBIAN_CJK = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
 _DEBIAN_TIBETAN = "/usr/share/fonts/truetype/noto/NotoSerifTibetan-Medium.ttf"

@@ -9,6 +9,7 @@ from typing import Callable
 
 from escpos.printer import Dummy
 
+from drivers import raster
 from drivers.paper import render_png
 from drivers.printer import EscposPrinter, PrinterState, profile_capabilities
 
@@ -29,7 +30,8 @@ class SimPrinter(EscposPrinter):
     :class:`~drivers.errors.PaperOut` and is not recorded.
     """
 
-    def __init__(self, *, profile: str = "NT-80-V-UL", text_mode: str = "gb18030", keep: int = 50) -> None:
+    def __init__(self, *, profile: str = "NT-80-V-UL", text_mode: str = "gb18030", keep: int = 50,
+                 fonts: raster.FontSet | None = None) -> None:
         """Build a simulated printer with the capabilities of ``profile``."""
         caps = profile_capabilities(profile)
         super().__init__(
@@ -38,6 +40,7 @@ class SimPrinter(EscposPrinter):
             width_px=caps.width_px,
             cutter=caps.cutter,
             native_qr=caps.native_qr,
+            fonts=fonts,
         )
         self.profile = profile
         self.when_printed: Callable[[bytes], None] = _ignore

@@ -8,10 +8,14 @@ tap, gpiozero MockFactory pins) behind the same interfaces.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from .config import Config, DeviceSettings, LockerSettings
 from .errors import HardwareError
+
+#: Fonts shipped with the package (scripts/make-fonts.py): screens and raster slips use them.
+BUNDLED_FONTS = Path(__file__).resolve().parent / "fonts"
 
 
 @dataclass
@@ -37,14 +41,16 @@ def build(config: Config) -> Hardware:
 
 def build_printer(settings: DeviceSettings) -> Any:
     from drivers.printer import open_printer
+    from drivers.raster import find_fonts
     from drivers.sim_printer import SimPrinter
 
     options = dict(settings.options)
     profile, text_mode = options.pop("profile"), options.pop("text")
+    fonts = find_fonts(str(BUNDLED_FONTS))   # the slips look the same whatever fonts the Pi has
     try:
         if settings.kind == "sim":
-            return SimPrinter(profile=profile, text_mode=text_mode)
-        return open_printer(settings.kind, profile=profile, text_mode=text_mode, **options)
+            return SimPrinter(profile=profile, text_mode=text_mode, fonts=fonts)
+        return open_printer(settings.kind, profile=profile, text_mode=text_mode, fonts=fonts, **options)
     except (OSError, ValueError, ImportError) as exc:
         raise HardwareError(f"printer ({settings.kind}): cannot be opened: {exc}") from None
 

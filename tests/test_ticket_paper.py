@@ -22,6 +22,7 @@ from drivers.printer_util import raster_command
 from kiosk import config as cfg
 from kiosk import demo, hardware, outbox, store
 from kiosk.bus import Bus
+from kiosk.hardware import BUNDLED_FONTS
 from kiosk.station import Station, TakenTicket
 from kiosk.tickets import TicketState
 
@@ -62,8 +63,9 @@ def images_of(data: bytes) -> list[paper.Image]:
 
 
 def printed_as_image(data: bytes, text: str, *, width_px: int, scale: int = 1, bold: bool = False) -> bool:
-    """Tell whether `text` was printed (centred) as the image our fonts draw for it."""
-    picture = raster.render_text(text, width_px=width_px, scale=scale, align="center", bold=bold)
+    """Tell whether `text` was printed (centred) as the image our bundled fonts draw for it."""
+    picture = raster.render_text(text, width_px=width_px, scale=scale, align="center", bold=bold,
+                                 fonts=raster.find_fonts(str(BUNDLED_FONTS)))
     return raster_command(picture) in data
 
 

@@ -10,10 +10,11 @@ import secrets
 from pathlib import Path
 from typing import Any, Mapping
 
-from flask import Flask
+from flask import Blueprint, Flask
 from flask_wtf.csrf import CSRFProtect
 
 from .. import __version__
+from ..hardware import BUNDLED_FONTS
 from ..station import Station
 from . import api, errors, i18n, queue_screens, screens, shop_screens, staff, stream
 from . import display
@@ -49,6 +50,7 @@ def create_app(station: Station, *, simulated: bool = False,
     app.register_blueprint(display.bp)
     app.register_blueprint(stream.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(Blueprint("fonts", __name__, static_folder=BUNDLED_FONTS, static_url_path="/fonts"))
     csrf.exempt(api.bp)  # JSON only: a cross-site form cannot send application/json
     if simulated:
         from . import simulator
