@@ -155,6 +155,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "init":
         from .initialise import init
         return init(cfg.config_path(args.config), database=args.database, station_id=args.station_id)
+    if args.command == "check":
+        from .checkup import check_path
+        return check_path(cfg.config_path(args.config))
     config = cfg.load(cfg.config_path(args.config))
     if args.command == "kiosk":
         from .runner import serve_kiosk
@@ -162,9 +165,6 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "sync":
         from sync.agent import run_sync
         return run_sync(cfg.with_mqtt(config, args.mqtt) if args.mqtt else config)
-    if args.command == "check":
-        from .checkup import check
-        return check(config)
     if args.command == "roster":
         return _roster_import(config, args.file)
     if args.command in ("backup", "restore"):

@@ -25,6 +25,8 @@ def test_init_writes_a_config_and_database_and_never_overwrites(tmp_path: Path):
 
 
 def test_check_on_the_demo_station_says_everything_works(config_path: Path):
+    from kiosk import store
+    store.open_store(config_path.parent / "station.db").close()   # check never creates the database
     result = vstation("--config", str(config_path), "check")
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
@@ -39,7 +41,7 @@ def test_check_names_a_card_reader_that_is_not_there(config_path: Path):
     config_path.write_text(text, encoding="utf-8")
     result = vstation("--config", str(config_path), "check")
     assert result.returncode == 1
-    assert "FAIL  card reader  rdm6300: offline" in result.stdout
+    assert "FAIL  card reader  rdm6300 /dev/vstation-no-such-reader: offline" in result.stdout
 
 
 def test_an_invalid_config_stops_with_the_key_and_a_nonzero_exit(config_path: Path):
