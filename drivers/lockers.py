@@ -6,6 +6,9 @@ the switch, pulls the pin low, and gpiozero sees the input "active" (as a
 Button would be "pressed"). A plain ``DigitalInputDevice`` is used rather
 than ``Button``: Button's hold thread makes ``close()`` wait up to a second
 per shut door, and we need no "held" event.
+An optional item sensor per slot (``item_pin``: a micro-switch or IR
+break-beam to ground, pull-up on) reads "active" while something lies in the
+slot. Relay boards that switch on a low level take ``active_high=False``.
 Pins come from the ``pin_factory`` passed in, never from a global, so tests
 and the simulator use gpiozero's ``MockFactory``.
 """
@@ -34,8 +37,8 @@ class DoorState(str, Enum):
     CLOSED = "closed"
 
 
-def _ignore(slot_id: str, state: DoorState) -> None:
-    """Default ``when_door``: do nothing."""
+def _ignore(slot_id: str, state: object) -> None:
+    """Default ``when_door`` / ``when_item``: do nothing."""
 
 
 @dataclass
@@ -44,6 +47,7 @@ class _Slot:
 
     relay: DigitalOutputDevice
     door: DigitalInputDevice | None
+    item: DigitalInputDevice | None = None
 
 
 class GpioLockerBank:
@@ -51,21 +55,24 @@ class GpioLockerBank:
 
     def __init__(
         self,
-        slots: Sequence[tuple[str, int, int | None]],
+        slots: Sequence[tuple[Any, ...]],
         *,
         pulse_s: float = 0.5,
         active_high: bool = True,
         pin_factory: Any = None,
     ) -> None:
-        """Claim the pins of every ``(slot_id, lock_pin, door_pin)``; door_pin may be None."""
+        """Claim the pins of every ``(slot_id, lock_pin, door_pin[, item_pin])``; door and item pins may be None."""
         self.pulse_s = pulse_s
         self.when_door: Callable[[str, DoorState], None] = _ignore
+        self.when_item: Callable[[str, bool], None] = _ignore
         self._slots: dict[str, _Slot] = {}
         try:
-            for slot_id, lock_pin, door_pin in slots:
+            for slot_id, lock_pin, door_pin, *rest in slots:
                 if slot_id in self._slots:
                     raise ValueError(f"locker slot {slot_id!r} is configured twice")
                 self._slots[slot_id] = self._make_slot(slot_id, lock_pin, door_pin, active_high, pin_factory)
+                if rest and rest[0] is not None:
+                    self._slots[slot_id].item = self._make_item(slot_id, rest[0], pin_factory)
         except Exception:
             self.close()
             raise
@@ -81,6 +88,27 @@ class GpioLockerBank:
             door.when_activated = self._reporter(slot_id, DoorState.CLOSED)
             door.when_deactivated = self._reporter(slot_id, DoorState.OPEN)
         return _Slot(relay, door)
+
+    def _make_item(self, slot_id: str, item_pin: int, pin_factory: Any) -> DigitalInputDevice:
+        """Create the item-present input of one slot (active = something in the slot)."""
+        sensor = DigitalInputDevice(item_pin, pull_up=True, pin_factory=pin_factory)
+
+        def report(present: bool) -> Callable[[], None]:
+            def call() -> None:
+                try:
+                    self.when_item(slot_id, present)
+                except Exception:  # runs in gpiozero's thread; keep it alive
+                    log.exception("when_item callback failed for slot %s", slot_id)
+            return call
+
+        sensor.when_activated = report(True)
+        sensor.when_deactivated = report(False)
+        return sensor
+
+    def item(self, slot_id: str) -> bool | None:
+        """Whether something lies in the slot, or None when the slot has no item sensor."""
+        sensor = self._slot(slot_id).item
+        return None if sensor is None else bool(sensor.is_active)
 
     def _reporter(self, slot_id: str, state: DoorState) -> Callable[[], None]:
         """Make the gpiozero callback that reports one slot's door change."""
@@ -121,8 +149,9 @@ class GpioLockerBank:
         """Switch the relays off and release every pin."""
         for slot in self._slots.values():
             slot.relay.close()
-            if slot.door is not None:
-                slot.door.close()
+            for sensor in (slot.door, slot.item):
+                if sensor is not None:
+                    sensor.close()
 
     def __enter__(self) -> GpioLockerBank:
         """Use the bank in a ``with`` block that releases the pins."""
@@ -138,13 +167,14 @@ class SimLockerBank(GpioLockerBank):
 
     def __init__(
         self,
-        slots: Sequence[tuple[str, int, int | None]],
+        slots: Sequence[tuple[Any, ...]],
         *,
         pulse_s: float = 0.5,
         pop_s: float = 0.05,
         spring_loaded: bool = True,
+        stocked: Sequence[str] = (),
     ) -> None:
-        """Build the bank on its own MockFactory with every door closed."""
+        """Build the bank on its own MockFactory with every door closed; ``stocked`` slots hold an item."""
         from gpiozero.pins.mock import MockFactory
 
         self.factory = MockFactory()
@@ -156,6 +186,8 @@ class SimLockerBank(GpioLockerBank):
             if slot.door is not None:
                 slot.door.pin.drive_low()
             slot.relay.pin.clear_states()
+        for slot_id in stocked:
+            self.sim_item(slot_id, True)
 
     def unlock(self, slot_id: str) -> None:
         """Fire the relay; a spring-loaded door then pops open after ``pop_s``."""
@@ -179,6 +211,13 @@ class SimLockerBank(GpioLockerBank):
     def sim_close(self, slot_id: str) -> None:
         """Simulate the door being shut (magnet near: reed switch closes, pin goes low)."""
         self._sensor_pin(slot_id).drive_low()
+
+    def sim_item(self, slot_id: str, present: bool) -> None:
+        """Simulate putting something in the slot (present) or taking it out."""
+        sensor = self._slot(slot_id).item
+        if sensor is None:
+            raise ValueError(f"locker slot {slot_id!r} has no item sensor to simulate")
+        (sensor.pin.drive_low if present else sensor.pin.drive_high)()
 
     def _sensor_pin(self, slot_id: str) -> Any:
         """Return the mock pin of the slot's door sensor."""

@@ -58,6 +58,7 @@ class LockerSlot:
     door_pin: int | None = None
     board: int | None = None
     channel: int | None = None
+    item_pin: int | None = None
 
 
 @dataclass(frozen=True)
@@ -234,6 +235,9 @@ def _lockers(t: Table) -> LockerSettings:
     if kind == "rs485":
         options["device"] = t.text("device", expected="a device path such as \"/dev/ttyUSB1\"")
         options["baudrate"] = t.integer("baudrate", 9600, low=1200, high=921600)
+        options["reply_timeout_seconds"] = t.number("reply_timeout_seconds", 1.2, low=0.1, high=10)
+        options["poll_seconds"] = t.number("poll_seconds", 1.0, low=0.2, high=60)
+    options.update(_locker_rules(t))
     slots = []
     for s in t.tables("slot"):
         slot = LockerSlot(
@@ -243,12 +247,26 @@ def _lockers(t: Table) -> LockerSettings:
             door_pin=s.integer("door_pin", None, low=0, high=53) if kind in ("gpio", "sim") else None,
             board=s.integer("board", low=0, high=255) if kind == "rs485" else None,
             channel=s.integer("channel", low=1, high=255) if kind == "rs485" else None,
+            item_pin=s.integer("item_pin", None, low=0, high=53) if kind in ("gpio", "sim") else None,
         )
         s.done()
         slots.append(slot)
     t.unique("slot", [s.id for s in slots])
     t.done()
     return LockerSettings(kind=kind, slots=tuple(slots), options=options)
+
+
+def _locker_rules(t: Table) -> dict[str, Any]:
+    """How loans and doors are watched (lockers.py reads these)."""
+    return {
+        "open_timeout_seconds": t.number("open_timeout_seconds", 15, low=2, high=120),
+        "door_settle_seconds": t.number("door_settle_seconds", 1.0, low=0, high=10),
+        "fault_after": t.integer("fault_after", 3, low=1, high=20),
+        "door_alarm_seconds": t.integer("door_alarm_seconds", 60, low=10, high=3600),
+        "umbrella_due_hours": t.integer("umbrella_due_hours", 72, low=1, high=24 * 60),
+        "charging_max_hours": t.integer("charging_max_hours", 4, low=1, high=72),
+        "overdue_points": t.integer("overdue_points", 0, low=0, high=100),
+    }
 
 
 def _mqtt(t: Table, base: Path) -> MqttSettings:

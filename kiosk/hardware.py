@@ -78,13 +78,21 @@ def build_reader(settings: DeviceSettings) -> Any:
 def build_lockers(settings: LockerSettings) -> Any:
     from drivers.lockers import GpioLockerBank, SimLockerBank
 
-    slots = [(s.id, s.lock_pin, s.door_pin) for s in settings.slots]
-    pulse = settings.options["pulse_seconds"]
+    slots = [(s.id, s.lock_pin, s.door_pin, s.item_pin) for s in settings.slots]
+    opts = settings.options
+    pulse = opts["pulse_seconds"]
     try:
-        if settings.kind == "sim":
-            return SimLockerBank(slots, pulse_s=pulse)
+        if settings.kind == "sim":   # umbrella slots with an item sensor start with an umbrella in them
+            stocked = [s.id for s in settings.slots if s.purpose == "umbrella" and s.item_pin is not None]
+            return SimLockerBank(slots, pulse_s=pulse, stocked=stocked)
         if settings.kind == "gpio":
-            return GpioLockerBank(slots, pulse_s=pulse, active_high=settings.options["active_high"])
+            return GpioLockerBank(slots, pulse_s=pulse, active_high=opts["active_high"])
+        if settings.kind == "rs485":
+            from drivers.lock_board import Rs485LockerBank
+
+            return Rs485LockerBank(opts["device"], [(s.id, s.board, s.channel) for s in settings.slots],
+                                   baudrate=opts["baudrate"], reply_timeout_s=opts["reply_timeout_seconds"],
+                                   poll_s=opts["poll_seconds"])
     except Exception as exc:  # gpiozero raises its own tree (BadPinFactory, PinInvalidPin, …)
         raise HardwareError(f"lockers ({settings.kind}): cannot be opened: {exc}") from None
     raise HardwareError(f'lockers.kind = "{settings.kind}" is not supported by this vstation version yet')

@@ -19,6 +19,7 @@ from .bus import Bus
 from .checkin import TapOutcome, Visits
 from .clock import Clock, utc_now
 from .config import Config
+from .lockers import Lockers, Started
 from .ports import CardReader, LockerBank, Printer, Voice, state_word
 from .printing import print_slip
 from .queue import Issued, Queue
@@ -53,10 +54,14 @@ class Station:
         self._last_card: tuple[str, float] | None = None
         self._stopping = threading.Event()
         self._housekeeper: threading.Thread | None = None
+        self._wake = threading.Condition()      # `_soon` wakes the housekeeping loop early for a locker check
+        self._check_at = float("inf")
         self.printer = printer
         self.reader = reader
         self.lockers = lockers
         self.bus = bus or Bus()
+        self.locker_core = Lockers(config.lockers, lockers, clock=clock, publish=self.bus.publish,
+                                   schedule=self._soon)
         self.started_at = time.time()
         self._local = threading.local()
         self._conns: list[sqlite3.Connection] = []
@@ -80,7 +85,10 @@ class Station:
     def start(self) -> None:
         """Listen to the hardware: from here on, taps and doors reach the screens."""
         self.reader.when_card = self.card_tapped
+        self.locker_core.setup(self.db())
+        self.locker_core.tick(self.db())    # resolves operations a killed kiosk left between door-open and -shut
         self.lockers.when_door = self.door_changed
+        self.lockers.when_item = self.item_changed
         self.reader.start()
         self._housekeeper = threading.Thread(target=self._housekeeping, name="housekeeping", daemon=True)
         self._housekeeper.start()
@@ -90,14 +98,27 @@ class Station:
         last_visits = time.monotonic()
         while True:
             try:
+                self.locker_core.tick(self.db())
                 self.record_devices()
                 if time.monotonic() - last_visits >= HOUSEKEEPING_S:
                     last_visits = time.monotonic()
                     self.visits.close_forgotten(self.db())
             except Exception:  # keep the loop alive; the next round tries again
                 log.exception("housekeeping failed")
-            if self._stopping.wait(DEVICE_HEARTBEAT_S):
+            if self._wait_for_check(DEVICE_HEARTBEAT_S):
                 return
+
+    def _wait_for_check(self, longest: float) -> bool:
+        """Sleep until the next heartbeat or an earlier locker check asked by `_soon`; True when stopping."""
+        deadline = time.monotonic() + longest
+        with self._wake:
+            while not self._stopping.is_set():
+                due = min(deadline, self._check_at)
+                if time.monotonic() >= due:
+                    self._check_at = float("inf")
+                    return False
+                self._wake.wait(due - time.monotonic())
+        return True
 
     def record_devices(self) -> None:
         """Write each device's state for the sync process's telemetry (the kiosk alone holds the hardware)."""
@@ -108,11 +129,15 @@ class Station:
         hw, conn = self.hardware_state(), self.db()
         device_state.record(conn, "printer", hw["printer"])
         device_state.record(conn, "reader", hw["card_reader"])
-        for slot, door in hw["lockers"].items():
-            device_state.record(conn, f"locker.{slot}", door or "unknown", {"door": door})
+        for view in self.locker_core.overview(conn):
+            device_state.record(conn, f"locker.{view.id}", view.word, {
+                "door": view.door, "state": view.state.value, "purpose": view.purpose, "item": view.item,
+                "stocked": view.stocked, "alarm": view.alarm, "failures": view.failures})
 
     def stop(self) -> None:
         self._stopping.set()
+        with self._wake:
+            self._wake.notify_all()
         if self._housekeeper:
             self._housekeeper.join(timeout=5)
         self.reader.stop()
@@ -204,32 +229,74 @@ class Station:
         return ticket
 
     def door_changed(self, slot_id: str, state: str) -> None:
+        """A door sensor changed (driver thread): move the slot's state machine, tell telemetry and screens."""
         word = state_word(state)
         try:
-            with self._devices_lock:
-                device_state.record(self.db(), f"locker.{slot_id}", word, {"door": word})
-        except Exception:  # the screen still hears of it; the heartbeat records it again
-            log.exception("door state of %s not recorded", slot_id)
+            self.locker_core.door_changed(self.db(), slot_id, word)
+            self.record_devices()
+        except Exception:  # the screen still hears of it; the housekeeping loop reconciles with the sensor
+            log.exception("door change of %s not handled", slot_id)
         self.bus.publish("door", slot=slot_id, state=word)
+
+    def item_changed(self, slot_id: str, present: bool) -> None:
+        """An item sensor changed (driver thread): it counts when the door shuts; here only logged."""
+        try:
+            self.locker_core.item_changed(self.db(), slot_id, present)
+        except Exception:
+            log.exception("item change of %s not handled", slot_id)
+
+    def _soon(self, delay: float) -> None:
+        """Have the housekeeping loop run the lockers' checks after `delay` seconds (a door timeout, a settled door)."""
+        with self._wake:
+            self._check_at = min(self._check_at, time.monotonic() + delay)
+            self._wake.notify_all()
+
+    def locker_action(self, action: str, uid: str | None) -> Started:
+        """A resident's locker action: borrow | return | deposit | collect, by the card `uid` (return: or none)."""
+        conn, core = self.db(), self.locker_core
+        member = members.find_by_card(conn, uid) if uid else None
+        if action == "return":
+            started = core.give_back(conn, member)
+        elif uid is None:
+            started = Started("no_card")
+        elif action == "borrow":
+            started = core.borrow(conn, member)
+        elif action == "deposit":
+            started = core.deposit(conn, uid, member)
+        elif action == "collect":
+            started = core.collect(conn, uid, member)
+        else:
+            raise ValueError(f"unknown locker action {action!r}")
+        if started.word == "opening":
+            self.record_devices()
+        log.info("locker %s by %s: %s %s", action, members.mask_uid(uid) if uid else "button", started.word,
+                 started.slot_id or "")
+        return started
 
     def open_door(self, slot_id: str, *, reason: str, by: str) -> str:
         """Open one locker door for staff or the district, recording who and why (`locker.opened`).
 
-        Returns an outcome word: "opened", "no_such_slot", "fault" (the lock would not fire) or
-        "busy". The district's remote "open a locker door" command calls exactly this.
+        Waits until the door sensor confirms the door opened (at most `open_timeout_seconds`).
+        Returns an outcome word: "opened", "no_such_slot", "busy" (an operation is under way on
+        that door) or "fault" (the door did not open). The district's remote "open a locker
+        door" command calls exactly this.
         """
-        if slot_id not in self.lockers.slot_ids:
-            return "no_such_slot"
-        try:
-            self.lockers.unlock(slot_id)
-        except Exception:  # a driver error: nothing opened, nothing recorded as opened
-            log.exception("locker %s could not be unlocked", slot_id)
-            return "fault"
-        conn = self.db()
-        with store.transaction(conn):
-            outbox.append(conn, "locker.opened", {"slot": slot_id, "reason": reason, "by": by})
-        self.bus.publish("locker", slot=slot_id, outcome="opened")
-        return "opened"
+        conn, core = self.db(), self.locker_core
+        started = core.staff_open(conn, slot_id, reason=reason, by=by)
+        if started.word != "opening":
+            return "fault" if started.word == "not_opened" else started.word
+        deadline = time.monotonic() + self.config.lockers.options["open_timeout_seconds"] + 0.5
+        while True:
+            status = core.status(conn, started.op_id or "")
+            if status is not None and status.phase != "waiting":
+                break
+            if time.monotonic() > deadline:
+                core.tick(conn)
+                status = core.status(conn, started.op_id or "")
+                break
+            self._stopping.wait(0.05)
+        self.record_devices()
+        return "fault" if status is None or status.phase in ("waiting", "not_opened") else "opened"
 
     def hardware_state(self) -> dict[str, Any]:
         """What each device reports now, in the words of the telemetry contract."""

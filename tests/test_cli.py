@@ -96,17 +96,17 @@ def test_the_demo_tells_where_the_ui_is_and_which_cards_exist(running_demo):
         assert uid in output
 
 
-def test_a_device_kind_not_built_yet_is_one_clear_line(config_path: Path):
+def test_a_missing_lock_board_adapter_is_one_clear_line(config_path: Path):
     text = config_path.read_text(encoding="utf-8").replace(
-        '[lockers]\nkind = "sim"', '[lockers]\nkind = "rs485"\ndevice = "/dev/ttyUSB1"')
-    text = "\n".join(line for line in text.splitlines() if not line.startswith(("lock_pin", "door_pin")))
+        '[lockers]\nkind = "sim"', '[lockers]\nkind = "rs485"\ndevice = "/dev/ttyUSB-absent"')
+    text = "\n".join(line for line in text.splitlines() if not line.startswith(("lock_pin", "door_pin", "item_pin")))
     text = text.replace('purpose = "umbrella"', 'purpose = "umbrella"\nboard = 1\nchannel = 1')
     text = text.replace('purpose = "charging"', 'purpose = "charging"\nboard = 1\nchannel = 2')
     config_path.write_text(text, encoding="utf-8")
     result = vstation("--config", str(config_path), "kiosk")
     assert result.returncode == 2, result.stderr
-    assert result.stderr.strip() == \
-        'vstation kiosk: lockers.kind = "rs485" is not supported by this vstation version yet'
+    assert result.stderr.strip().startswith('vstation kiosk: lockers (rs485): cannot be opened:')
+    assert "/dev/ttyUSB-absent" in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
 def test_sync_keeps_the_outbox_and_stops_cleanly_on_sigterm(config_path: Path):

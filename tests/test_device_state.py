@@ -21,8 +21,8 @@ def test_the_kiosk_records_printer_reader_and_every_locker_on_start(station):
     states = _states(station)
     assert states["printer"] == "ok"
     assert states["reader"] == "ok"
-    for slot in station.lockers.slot_ids:
-        assert states[f"locker.{slot}"] == "closed"
+    for slot in station.lockers.slot_ids:    # the slot's word of the telemetry contract: free | in_use | open | fault
+        assert states[f"locker.{slot}"] == "free"
 
 
 def test_a_door_opening_reaches_the_telemetry_at_once(station):
