@@ -233,6 +233,22 @@ class Queue:
     def mark_printed(self, conn: sqlite3.Connection, ticket_id: str) -> None:
         conn.execute("UPDATE tickets SET printed = 1 WHERE id = ?", (ticket_id,))
 
+    def end_day(self, conn: sqlite3.Connection, *, by: str) -> list[Ticket]:
+        """End today's waiting tickets (the district's `queue.reset_day`): each becomes cancelled with its
+        `ticket.cancelled` event and stays recorded; tickets at a counter are left to finish."""
+        now = self.clock()
+        with store.transaction(conn):
+            rows = conn.execute(f"SELECT {COLUMNS} FROM tickets WHERE day = ? AND state = 'waiting' "
+                                "ORDER BY sort_at, rowid", (self.today(now),)).fetchall()
+            ended = []
+            for row in rows:
+                ticket = from_row(row)
+                conn.execute("UPDATE tickets SET state = 'cancelled', finished_at = ? WHERE id = ?",
+                             (rfc3339(now), ticket.id))
+                ended.append(self.get(conn, ticket.id))
+                self._event(conn, "ticket.cancelled", ended[-1], now, by=by, reason="reset_day")
+        return ended
+
     # -- housekeeping --------------------------------------------------------
     def _close_earlier_days(self, conn: sqlite3.Connection, now: datetime) -> None:
         """Tickets still open from an earlier day end as cancelled (a new day starts at A001)."""

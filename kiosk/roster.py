@@ -126,6 +126,49 @@ def apply(conn: sqlite3.Connection, rows: list[Row], *, new_member_points: int,
     return report
 
 
+def check_entries(entries: list[dict]) -> tuple[list[Row], list[str]]:
+    """The district's roster document entries as rows, with the CSV's rules; every problem as a reason."""
+    rows, reasons, seen_ids, seen_cards = [], [], set(), set()
+    for i, entry in enumerate(entries):
+        values = {c: "" if entry.get(c) is None else str(entry.get(c)).strip() for c in COLUMNS}
+        problem = _problem(values, seen_ids, seen_cards)
+        if problem:
+            reasons.append(f"members[{i}]: {problem}")
+            continue
+        card = members.normalise_uid(values["card_uid"]) or None
+        seen_ids.add(values["member_id"])
+        if card:
+            seen_cards.add(card)
+        rows.append(Row(i, Member(values["member_id"], values["name"], values["role"], values["grid"], 0),
+                        card, int(values["balance"]) if values["balance"] else None))
+    return rows, reasons
+
+
+def replace_all(conn: sqlite3.Connection, rows: list[Row], *, new_member_points: int, as_of_seq: int) -> ImportReport:
+    """The district's complete roster, in the caller's transaction.
+
+    Members not in it are deactivated (their history stays) and lose their
+    card; cards may move between members. A balance is the district's
+    snapshot as of `as_of_seq` (this station's entries after it are added);
+    a member new here without one gets the seed points.
+    """
+    ids = [row.member.id for row in rows]
+    known = {r[0] for r in conn.execute("SELECT id FROM members")}
+    conn.execute("UPDATE members SET card_uid = NULL")          # cards are re-given below, swaps included
+    conn.execute(f"UPDATE members SET active = 0 WHERE id NOT IN ({','.join('?' * len(ids))})", ids)
+    report = ImportReport()
+    for row in rows:
+        members.put(conn, row.member, row.card_uid)
+        if row.balance is not None:
+            ledger.set_snapshot(conn, row.member.id, row.balance, as_of_seq)
+        elif row.member.id not in known and new_member_points and row.member.role != "staff":
+            ledger.add(conn, row.member.id, new_member_points, "seed", key=f"seed:{row.member.id}",
+                       author="system", note="new member")
+        report.updated += row.member.id in known
+        report.added += row.member.id not in known
+    return report
+
+
 def import_csv(conn: sqlite3.Connection, text: str, *, new_member_points: int) -> ImportReport:
     rows, rejected = parse_csv(text)
     return apply(conn, rows, new_member_points=new_member_points, rejected=rejected)

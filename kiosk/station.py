@@ -14,11 +14,12 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from . import device_state, ledger, members, outbox, store
+from . import commands, device_state, documents, inbox, ledger, members, outbox, store
 from .bus import Bus
 from .checkin import TapOutcome, Visits
 from .clock import Clock, utc_now
 from .config import Config
+from .errors import VStationError
 from .lockers import Lockers, Started
 from .ports import CardReader, LockerBank, Printer, Voice, state_word
 from .printing import print_slip
@@ -30,6 +31,7 @@ from .tickets import Ticket
 log = logging.getLogger(__name__)
 CARD_FRESH_S = 60.0        # a tapped card counts for a sign-in this long
 HOUSEKEEPING_S = 60.0
+COMMAND_POLL_S = 0.5      # how often the kiosk looks for district commands in the inbox
 DEVICE_HEARTBEAT_S = 10.0  # device states are re-recorded this often (telemetry calls older than 3 intervals unknown)
 
 
@@ -45,11 +47,12 @@ class Station:
     def __init__(self, config: Config, *, printer: Printer, reader: CardReader,
                  lockers: LockerBank, bus: Bus | None = None, clock: Clock = utc_now,
                  voice: Voice | None = None) -> None:
-        self.config = config
+        self._base_config = self._config = config   # station.toml; `config` adds the district's applied one
+        self._config_version = 0
         self.voice = voice
         self.clock = clock
-        self.queue = Queue(config, clock=clock)
-        self.visits = Visits(config, clock=clock)
+        self._queue = Queue(config, clock=clock)
+        self._visits = Visits(config, clock=clock)
         self.shop = Shop(config.station.timezone)
         self._last_card: tuple[str, float] | None = None
         self._stopping = threading.Event()
@@ -72,11 +75,45 @@ class Station:
     def id(self) -> str:
         return self.config.station.id
 
+    @property
+    def config(self) -> Config:
+        """The config in force: station.toml with the district's latest applied `config` document over it.
+
+        The version is looked up on each use (one indexed read), so a document the sync process applies
+        takes effect at the next ticket, tap or screen without a restart.
+        """
+        try:
+            version = documents.applied_version(self.db(), "config")
+            if version != self._config_version:
+                self._use_config(*documents.effective_config(self.db(), self._base_config))
+        except (sqlite3.Error, VStationError):      # keep the config in force; the next use looks again
+            log.exception("district config could not be read; keeping version %d", self._config_version)
+        return self._config
+
+    def _use_config(self, config: Config, version: int) -> None:
+        """Put a new config in force: the parts built from it are rebuilt."""
+        self._config, self._config_version = config, version
+        self._queue = Queue(config, clock=self.clock)
+        self._visits = Visits(config, clock=self.clock)
+        log.info("district config version %d in force", version)
+
+    @property
+    def queue(self) -> Queue:
+        """The queue rules of the config in force."""
+        self.config
+        return self._queue
+
+    @property
+    def visits(self) -> Visits:
+        """The check-in rules of the config in force."""
+        self.config
+        return self._visits
+
     def db(self) -> sqlite3.Connection:
         """This thread's connection to the station database."""
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = store.connect(self.config.database_path)
+            conn = store.connect(self._base_config.database_path)
             self._local.conn = conn
             with self._conns_lock:
                 self._conns.append(conn)
@@ -92,6 +129,20 @@ class Station:
         self.reader.start()
         self._housekeeper = threading.Thread(target=self._housekeeping, name="housekeeping", daemon=True)
         self._housekeeper.start()
+        self._commander = threading.Thread(target=self._run_commands, name="district-commands", daemon=True)
+        self._commander.start()
+
+    def _run_commands(self) -> None:
+        """Run the district's hardware commands from the inbox, looking about twice a second."""
+        try:
+            inbox.interrupted(self.db(), "kiosk")
+        except Exception:
+            log.exception("inbox: interrupted commands not closed")
+        while not self._stopping.wait(COMMAND_POLL_S):
+            try:
+                commands.run_pending(self)
+            except Exception:  # keep polling; the next round tries again
+                log.exception("inbox: running district commands failed")
 
     def _housekeeping(self) -> None:
         """Record device states every few seconds; every minute check out visits left open past closing."""
@@ -136,6 +187,8 @@ class Station:
 
     def stop(self) -> None:
         self._stopping.set()
+        if getattr(self, "_commander", None):
+            self._commander.join(timeout=10)
         with self._wake:
             self._wake.notify_all()
         if self._housekeeper:

@@ -22,13 +22,17 @@ from kiosk import outbox, sdnotify, store
 from kiosk.config import Config
 from kiosk.outbox import now_rfc3339
 
-from . import presence, schemas, telemetry
+from kiosk import documents
+
+from . import diagnostics, presence, schemas, telemetry
+from .commands import Commands, load_key
+from .documents import Documents
 from .drain import REFUSED, Drain, Tuning
 from .session import Connected, Disconnected, Link, Message, Puback
 
 log = logging.getLogger("sync")
 
-Handler = Callable[[bytes], None]
+Handler = Callable[[bytes, str], None]          # (payload, topic) of a message from the district
 
 
 def run_sync(config: Config, *, stop: threading.Event | None = None, tuning: Tuning | None = None) -> int:
@@ -87,8 +91,20 @@ class Agent:
         self.session = presence.current_session(conn)
         self.started_at, self.started = now_rfc3339(), time.monotonic()
         self._next_telemetry = 0.0
-        # topic → handler of what the district sends; part B adds config, roster, catalog, notices, cmd/+
+        # topic (or a pattern with +) → handler of what the district sends
         self.handlers: dict[str, Handler] = {self.topics.events_ack: self._on_ack}
+        self.documents = Documents(conn, config)
+        for doc in schemas.DOCUMENTS:
+            self.handlers[self.topics.topic(doc)] = lambda payload, topic, doc=doc: self.documents.receive(doc, payload)
+        self.commands = Commands(conn, config.station.id, load_key(config.mqtt), self._publish_result, {
+            "events.replay": lambda args: {"from_seq": self.replay_from(args["from_seq"]),
+                                           "acked_seq": self.drain.acked, "last_seq": self.drain.last_seq()},
+            "config.resend": lambda args: {"documents": documents.resend(conn)},
+            "diagnostics": lambda args: diagnostics.collect(conn, config, {"session": self.session,
+                                                                           **self.drain.stats()}),
+        })
+        self.handlers[self.topics.topic("cmd/+")] = self.commands.receive
+        self._next_results = 0.0
         self._acks: list[int] = []
         self._reported_error: str | None = None
         self._birth_mids: set[int] = set()
@@ -115,6 +131,7 @@ class Agent:
         if self.link.connected:
             self.drain.pump()
             self._telemetry_if_due()
+            self._results_if_due()
 
     # -- reports from the network thread -------------------------------------
     def _take_reports(self) -> None:
@@ -145,11 +162,17 @@ class Agent:
             else:
                 self.drain.published(item.mid, item.code, item.reason)
         elif isinstance(item, Message):
-            handler = self.handlers.get(item.topic)
+            handler = self.handlers.get(item.topic) or next(
+                (h for pattern, h in self.handlers.items() if _matches(pattern, item.topic)), None)
             if handler is None:
                 log.warning("ignored a message on %s: nothing here handles that topic", item.topic)
             else:
-                handler(item.payload)
+                try:
+                    handler(item.payload, item.topic)
+                except sqlite3.OperationalError:
+                    raise                            # the run loop waits and goes on
+                except Exception:                    # a bug must not end the district link
+                    log.exception("handling a message on %s failed", item.topic)
         elif isinstance(item, Connected):
             self._on_connected(item)
         elif isinstance(item, Disconnected):
@@ -168,7 +191,7 @@ class Agent:
         log.info("%s: connected, session %d%s; sending from seq %d", self.link.where, self.session,
                  " (resumed)" if item.session_present else "", self.drain.acked + 1)
 
-    def _on_ack(self, payload: bytes) -> None:
+    def _on_ack(self, payload: bytes, topic: str = "") -> None:
         """`events/ack`: collect a valid upto_seq; anything else is logged and ignored."""
         try:
             self._acks.append(schemas.parse_ack(payload))
@@ -180,6 +203,19 @@ class Agent:
         """The drain's way out: one pack on `events` at QoS 1."""
         info = self.link.publish(self.topics.events, payload, qos=1)
         return info.mid, info.rc
+
+    def _publish_result(self, topic: str, payload: bytes) -> bool:
+        """A command's result on cmd/{id}/result (QoS 1); False when not connected (sent later)."""
+        if not self.link.connected:
+            return False
+        return self.link.publish(topic, payload, qos=1).rc == 0
+
+    def _results_if_due(self) -> None:
+        """Results the kiosk finished go out within about a quarter of a second."""
+        now = time.monotonic()
+        if now >= self._next_results:
+            self._next_results = now + 0.25
+            self.commands.flush()
 
     def replay_from(self, seq: int) -> int:
         """Re-send events from `seq` on (for the `events.replay` command); the first seq that will go."""
@@ -208,3 +244,11 @@ class Agent:
             log.error("database: %s; acknowledged events will be forgotten next time", exc)
         said = self.link.close(presence.encode(presence.goodbye(self.session)))
         log.info("%s: %s", self.link.where, "offline (said goodbye)" if said else "stopped (was not connected)")
+
+
+def _matches(pattern: str, topic: str) -> bool:
+    """MQTT topic filter match for the `+` wildcard (one level), as the handlers use it."""
+    if "+" not in pattern:
+        return False
+    parts, levels = pattern.split("/"), topic.split("/")
+    return len(parts) == len(levels) and all(p in ("+", t) for p, t in zip(parts, levels))

@@ -4,12 +4,13 @@ These dictionaries are the one source: the code validates what the district
 sends with them, the tests check what the station sends against them, and a
 test holds docs/asyncapi.yaml equal to them. The validator covers the subset
 of JSON Schema used here (type, properties, required, additionalProperties,
-items, enum, minimum, maxLength, minItems, maxItems).
+items, enum, minimum, maximum, minLength, maxLength, pattern, minItems, maxItems).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 MAX_INBOUND_BYTES = 64 * 1024     # anything larger from the district is refused unread
@@ -104,7 +105,165 @@ TELEMETRY: dict[str, Any] = {
     "additionalProperties": False,
 }
 
-SCHEMAS: dict[str, dict[str, Any]] = {"Ack": ACK, "Status": STATUS, "Events": EVENTS, "Telemetry": TELEMETRY}
+DOCUMENT_SCHEMA_VERSIONS = (1,)   # what `schema` in a district document may say; anything else is refused
+MAX_DOCUMENT_BYTES = 1024 * 1024  # a bigger config/roster/catalog/notices payload is refused unread
+
+LOCALIZED: dict[str, Any] = {
+    "type": "object", "description": "A text shown to people: zh required, bo and en optional",
+    "properties": {"zh": {"type": "string", "minLength": 1, "maxLength": 2000},
+                   "bo": {"type": "string", "minLength": 1, "maxLength": 2000},
+                   "en": {"type": "string", "minLength": 1, "maxLength": 2000}},
+    "required": ["zh"], "additionalProperties": False,
+}
+
+
+def _document(description: str, body: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    """A district document: `version`, `schema`, `ts` and its own fields."""
+    return {
+        "type": "object", "description": description,
+        "properties": {
+            "version": {"type": "integer", "minimum": 1,
+                        "description": "applied only if greater than the applied one"},
+            "schema": {"type": "integer", "minimum": 1,
+                       "description": "the document format; this station reads 1 and refuses any other"},
+            "ts": TIMESTAMP,
+            **body,
+        },
+        "required": ["version", "schema", *required],
+        "additionalProperties": False,
+    }
+
+
+CONFIG_DOC = _document(
+    "The district-owned sections of station.toml as JSON; those present replace the file's, read by the "
+    "same code (so the same keys, defaults and limits apply).",
+    {"settings": {"type": "object", "description": "services (array), queue, guide, points (objects)",
+                  "properties": {"services": {"type": "array", "maxItems": 26, "items": {"type": "object"}},
+                                 "queue": {"type": "object"}, "guide": {"type": "object"},
+                                 "points": {"type": "object"}},
+                  "additionalProperties": False}},
+    ["settings"])
+
+ROSTER_DOC = _document(
+    "The station's complete roster: members not listed are deactivated (history kept).",
+    {"members": {"type": "array", "minItems": 1, "maxItems": 20000, "items": {
+        "type": "object",
+        "properties": {
+            "member_id": {"type": "string", "minLength": 1, "maxLength": 32},
+            "card_uid": {"type": ["string", "null"], "maxLength": 20},
+            "name": {"type": "string", "minLength": 1, "maxLength": 64},
+            "role": {"type": "string", "enum": ["member", "volunteer", "staff"]},
+            "grid": {"type": "string", "maxLength": 64},
+            "balance": {"type": ["integer", "null"], "minimum": -9999999, "maximum": 9999999,
+                        "description": "the district's balance; null or absent: a new member gets the seed points"},
+        },
+        "required": ["member_id", "name", "role"], "additionalProperties": False}},
+     "as_of_seq": {"type": "integer", "minimum": 0,
+                   "description": "the station's outbox seq the balances include; default: the acknowledged seq"}},
+    ["members"])
+
+CATALOG_DOC = _document(
+    "The points supermarket's goods: goods not listed are taken off offer; stock stays the station's.",
+    {"goods": {"type": "array", "maxItems": 1000, "items": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string", "minLength": 1, "maxLength": 32},
+            "name": LOCALIZED,
+            "price": {"type": "integer", "minimum": 1, "maximum": 100000, "description": "points"},
+            "limit_qty": {"type": "integer", "minimum": 0, "maximum": 99,
+                          "description": "at most this many per member and period; 0: no limit"},
+            "limit_period": {"type": "string", "enum": ["day", "week", "month"]},
+            "picture": {"type": "string", "maxLength": 200},
+            "active": {"type": "boolean"},
+        },
+        "required": ["id", "name", "price"], "additionalProperties": False}}},
+    ["goods"])
+
+NOTICES_DOC = _document(
+    "Notices for the idle screen, each shown from valid_from until valid_until.",
+    {"notices": {"type": "array", "maxItems": 50, "items": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string", "minLength": 1, "maxLength": 64},
+            "title": LOCALIZED,
+            "body": LOCALIZED,
+            "valid_from": {"type": "string", "description": "RFC 3339 with offset"},
+            "valid_until": {"type": "string", "description": "RFC 3339 with offset, after valid_from"},
+        },
+        "required": ["id", "title", "body", "valid_from", "valid_until"], "additionalProperties": False}}},
+    ["notices"])
+
+DOCUMENTS: dict[str, dict[str, Any]] = {"config": CONFIG_DOC, "roster": ROSTER_DOC, "catalog": CATALOG_DOC,
+                                        "notices": NOTICES_DOC}
+
+MAX_COMMAND_BYTES = 8 * 1024
+
+SIGNED_COMMAND: dict[str, Any] = {
+    "type": "object",
+    "description": "What the district publishes on cmd/{id}: the command as JSON text, and the HMAC-SHA256 "
+                   "(lower-case hex) of that text's UTF-8 bytes under the station's command key.",
+    "properties": {
+        "command": {"type": "string", "minLength": 2, "maxLength": 6000},
+        "hmac": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+    },
+    "required": ["command", "hmac"],
+    "additionalProperties": False,
+}
+
+COMMAND: dict[str, Any] = {
+    "type": "object",
+    "description": "The signed command (the JSON text inside `command`).",
+    "properties": {
+        "id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$", "description": "equals {id} of the topic"},
+        "station": {"type": "string", "description": "the station id: a command for another station is refused"},
+        "name": {"type": "string", "maxLength": 64, "description": "one of the allowlist"},
+        "args": {"type": "object"},
+        "nonce": {"type": "string", "pattern": "^[A-Za-z0-9_-]{16,64}$",
+                  "description": "never used before; kept by the station until expires"},
+        "ts": TIMESTAMP,
+        "expires": {"type": "string", "description": "RFC 3339; at most 24 h after ts"},
+    },
+    "required": ["id", "station", "name", "args", "nonce", "ts", "expires"],
+    "additionalProperties": False,
+}
+
+COMMAND_RESULT: dict[str, Any] = {
+    "type": "object",
+    "description": "On cmd/{id}/result: what became of a command (refused commands were never executed).",
+    "properties": {
+        "id": {"type": "string"},
+        "name": {"type": ["string", "null"]},
+        "status": {"type": "string", "enum": ["done", "failed", "refused"]},
+        "reason": {"type": ["string", "null"]},
+        "result": {"type": "object"},
+        "ts": TIMESTAMP,
+    },
+    "required": ["id", "name", "status", "reason", "result", "ts"],
+    "additionalProperties": False,
+}
+
+NO_ARGS: dict[str, Any] = {"type": "object", "additionalProperties": False}
+
+# The allowlist: command name → its args. Where each runs: sync/commands.py (RUNS_IN).
+COMMAND_ARGS: dict[str, dict[str, Any]] = {
+    "locker.open": {"type": "object", "properties": {
+        "slot": {"type": "string", "minLength": 1, "maxLength": 16},
+        "reason": {"type": "string", "minLength": 1, "maxLength": 200}},
+        "required": ["slot", "reason"], "additionalProperties": False},
+    "printer.test": NO_ARGS,
+    "queue.reset_day": NO_ARGS,
+    "events.replay": {"type": "object", "properties": {"from_seq": {"type": "integer", "minimum": 1}},
+                      "required": ["from_seq"], "additionalProperties": False},
+    "config.resend": NO_ARGS,
+    "diagnostics": NO_ARGS,
+}
+
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "Ack": ACK, "Status": STATUS, "Events": EVENTS, "Telemetry": TELEMETRY,
+    "ConfigDoc": CONFIG_DOC, "RosterDoc": ROSTER_DOC, "CatalogDoc": CATALOG_DOC, "NoticesDoc": NOTICES_DOC,
+    "SignedCommand": SIGNED_COMMAND, "Command": COMMAND, "CommandResult": COMMAND_RESULT,
+    **{f"Args.{name}": schema for name, schema in COMMAND_ARGS.items()},
+}
 
 
 class BadPayload(ValueError):
@@ -121,8 +280,14 @@ def errors(schema: dict[str, Any], value: Any, where: str = "$") -> list[str]:
         found.append(f"{where}: expected one of {schema['enum']}, found {value!r}")
     if "minimum" in schema and _is("number", value) and value < schema["minimum"]:
         found.append(f"{where}: expected at least {schema['minimum']}, found {value!r}")
+    if "maximum" in schema and _is("number", value) and value > schema["maximum"]:
+        found.append(f"{where}: expected at most {schema['maximum']}, found {value!r}")
     if "maxLength" in schema and isinstance(value, str) and len(value) > schema["maxLength"]:
         found.append(f"{where}: longer than {schema['maxLength']} characters")
+    if "minLength" in schema and isinstance(value, str) and len(value) < schema["minLength"]:
+        found.append(f"{where}: shorter than {schema['minLength']} characters")
+    if "pattern" in schema and isinstance(value, str) and not re.search(schema["pattern"], value):
+        found.append(f"{where}: does not match {schema['pattern']}")
     if isinstance(value, list):
         found += _array_errors(schema, value, where)
     if isinstance(value, dict):
@@ -171,10 +336,13 @@ def _kind(value: Any) -> str:
             int: "integer", float: "number"}.get(type(value), type(value).__name__)
 
 
-def parse(schema: dict[str, Any], payload: bytes) -> Any:
-    """Decode a payload from the district and check it; raise BadPayload saying why not."""
-    if len(payload) > MAX_INBOUND_BYTES:
-        raise BadPayload(f"{len(payload)} bytes, more than the {MAX_INBOUND_BYTES} allowed")
+def parse(schema: dict[str, Any], payload: bytes, *, limit: int = MAX_INBOUND_BYTES) -> Any:
+    """Decode a payload from the district and check it; raise BadPayload saying why not.
+
+    The size is checked before anything is decoded: an oversized payload is refused unread.
+    """
+    if len(payload) > limit:
+        raise BadPayload(f"{len(payload)} bytes, more than the {limit} allowed")
     try:
         value = json.loads(payload.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import yaml
 from conftest import ROOT
 
@@ -28,7 +30,8 @@ def test_channels_are_the_topics_the_station_uses():
     topics = Topics("{station}")
     addresses = {name: channel["address"] for name, channel in DOC["channels"].items()}
     assert addresses == {"status": topics.status, "telemetry": topics.telemetry, "events": topics.events,
-                         "eventsAck": topics.events_ack}
+                         "eventsAck": topics.events_ack, **{doc: topics.topic(doc) for doc in schemas.DOCUMENTS},
+                         "command": topics.topic("cmd/{id}"), "commandResult": topics.topic("cmd/{id}/result")}
 
 
 def test_operations_say_who_sends_with_which_qos():
@@ -40,7 +43,8 @@ def test_operations_say_who_sends_with_which_qos():
         for message in op["messages"]:
             assert resolve(message["$ref"])                               # every reference resolves
     assert found == {"status": ("send", 1, True), "telemetry": ("send", 0, False), "events": ("send", 1, False),
-                     "events/ack": ("receive", 1, False)}
+                     "events/ack": ("receive", 1, False), **{doc: ("receive", 1, True) for doc in schemas.DOCUMENTS},
+                     "cmd/{id}": ("receive", 1, False), "cmd/{id}/result": ("send", 1, False)}
 
 
 def test_every_example_is_valid_under_its_schema():
@@ -60,3 +64,13 @@ def test_the_ack_validator_accepts_what_the_schema_allows_and_nothing_else():
         except schemas.BadPayload:
             continue
         raise AssertionError(f"accepted {bad!r}")
+
+
+def test_the_command_example_is_signed_as_documented_and_every_allowed_command_has_its_args_schema():
+    from sync import commands, signing
+
+    example = DOC["components"]["messages"]["SignedCommand"]["examples"][0]["payload"]
+    assert example["hmac"] == signing.mac(b"example-key-not-a-real-one", example["command"].encode("utf-8"))
+    assert schemas.errors(schemas.COMMAND, json.loads(example["command"])) == []
+    assert set(commands.RUNS_IN) == set(schemas.COMMAND_ARGS)
+    assert {f"Args.{name}" for name in schemas.COMMAND_ARGS} <= set(DOC["components"]["schemas"])

@@ -1,0 +1,63 @@
+"""Receiving the district's retained documents: `config`, `roster`, `catalog`, `notices`.
+
+Only the face: the payload is capped before it is read, decoded, its schema
+version and JSON shape checked against sync/schemas.py, and then handed to
+the core (kiosk/documents.py), which applies it in one transaction if it is
+newer and passes the station's rules. Whatever is wrong is reported as a
+`config.rejected` event and a log line; nothing of the station changes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from typing import Any
+
+from kiosk import documents
+from kiosk.config import Config
+
+from . import schemas
+
+log = logging.getLogger("sync.documents")
+
+KINDS = tuple(schemas.DOCUMENTS)
+
+
+class Documents:
+    """Hands each document the district publishes to the core; one instance per agent."""
+
+    def __init__(self, conn: sqlite3.Connection, config: Config) -> None:
+        self.conn = conn
+        self.config = config
+
+    def receive(self, doc: str, payload: bytes) -> documents.Outcome | None:
+        """Check one payload of topic `doc` and apply or reject it; None for an empty (cleared) retained one."""
+        if not payload:
+            log.info("district cleared its retained %s; the applied one stays in force", doc)
+            return None
+        if len(payload) > schemas.MAX_DOCUMENT_BYTES:
+            return documents.reject(self.conn, doc, None, [
+                f"{len(payload)} bytes, more than the {schemas.MAX_DOCUMENT_BYTES} allowed (not read)"])
+        try:
+            value = json.loads(payload.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            return documents.reject(self.conn, doc, None, [f"not UTF-8 JSON ({exc})"])
+        version = _version(value)
+        schema_version = value.get("schema") if isinstance(value, dict) else None
+        if isinstance(value, dict) and "schema" in value and schema_version not in schemas.DOCUMENT_SCHEMA_VERSIONS:
+            return documents.reject(self.conn, doc, version, [
+                f"unknown schema version {schema_version!r} (this station reads "
+                f"{', '.join(map(str, schemas.DOCUMENT_SCHEMA_VERSIONS))})"])
+        problems = schemas.errors(schemas.DOCUMENTS[doc], value)
+        if problems:
+            return documents.reject(self.conn, doc, version, problems)
+        effective, _ = documents.effective_config(self.conn, self.config)
+        return documents.apply(self.conn, doc, value, sha256=documents.digest(payload),
+                               new_member_points=effective.points.new_member)
+
+
+def _version(value: Any) -> int | None:
+    """The document's version if it has a usable one (for the report of a rejected document)."""
+    version = value.get("version") if isinstance(value, dict) else None
+    return version if isinstance(version, int) and not isinstance(version, bool) else None
