@@ -72,7 +72,11 @@ def expire(lockers: Lockers, conn: sqlite3.Connection, row: sqlite3.Row, now: da
     """A door that did not open in time: nothing recorded but a failure; too many make a fault."""
     op = conn.execute("SELECT * FROM locker_ops WHERE id = ?", (row["op_id"],)).fetchone()
     limit = timedelta(seconds=lockers.rules["open_timeout_seconds"])
-    if op is None or (not force and now - parse_time(op["started_at"]) < limit):
+    if op is None:
+        return
+    left = limit - (now - parse_time(op["started_at"]))
+    if not force and left > timedelta(0):
+        lockers.schedule(left.total_seconds() + 0.05)     # e.g. after a restart: look again when it is due
         return
     failures = row["failures"] + 1
     faulted = failures >= lockers.rules["fault_after"]
