@@ -93,6 +93,13 @@ class Linked:
         self.district = District(broker)
         self.pen = Pen(broker)
         self.sync = SyncThread(self.path)
+        # telemetry leaves after the subscriptions on the same connection: once it is here, commands reach sync
+        pause = threading.Event()
+        for _ in range(1500):
+            if self.district.telemetry:
+                break
+            pause.wait(0.01)
+        assert self.district.telemetry, "the station never linked"
 
     def db(self) -> sqlite3.Connection:
         return self.station.db()
