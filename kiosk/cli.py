@@ -66,6 +66,12 @@ def parser() -> argparse.ArgumentParser:
     imp = rost_sub.add_parser("import", help="add or update members from a CSV file (see the README)")
     imp.add_argument("file", type=Path, help="CSV: member_id,card_uid,name,role,grid,balance")
 
+    sign = sub.add_parser("sign-command", help="sign a district command for this station (prints topic and payload)")
+    sign.add_argument("name", help="e.g. locker.open, printer.test, queue.reset_day, events.replay, diagnostics")
+    sign.add_argument("args", nargs="?", default="{}", help='the args as JSON, e.g. \'{"slot": "U1", "reason": "test"}\'')
+    sign.add_argument("--key-file", type=Path, help="the command key (default: mqtt.command_key_file)")
+    sign.add_argument("--expires-in", type=int, default=300, metavar="SECONDS", help="lifetime (default 300, at most 86400)")
+
     pin = sub.add_parser("set-pin", help="set a staff member's PIN (asked twice, never shown)")
     pin.add_argument("member_id", help="the staff member's id in the roster")
     pin.add_argument("--stdin", action="store_true", help="read the PIN from standard input (for scripts)")
@@ -141,6 +147,31 @@ def _backup_or_restore(config, args: argparse.Namespace) -> int:
     return 0
 
 
+def _sign_command(config, args: argparse.Namespace) -> int:
+    """Print the topic and signed payload of a command, ready for mosquitto_pub."""
+    import json
+
+    from sync import signing
+
+    key_file = args.key_file or config.mqtt.command_key_file
+    if not key_file:
+        print("vstation sign-command: no key: give --key-file or set mqtt.command_key_file", file=sys.stderr)
+        return 2
+    try:
+        key = signing.read_key(key_file)
+        cmd_args = json.loads(args.args)
+    except (OSError, ValueError) as exc:
+        print(f"vstation sign-command: {exc}", file=sys.stderr)
+        return 2
+    if not isinstance(cmd_args, dict) or not 1 <= args.expires_in <= 86400:
+        print("vstation sign-command: args must be a JSON object, --expires-in 1 to 86400", file=sys.stderr)
+        return 2
+    cmd = signing.command(config.station.id, args.name, cmd_args, lifetime_s=args.expires_in)
+    print(signing.topic(config.station.id, cmd["id"]))
+    print(signing.envelope(key, cmd).decode("utf-8"))
+    return 0
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     from . import config as cfg
 
@@ -169,6 +200,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _roster_import(config, args.file)
     if args.command in ("backup", "restore"):
         return _backup_or_restore(config, args)
+    if args.command == "sign-command":
+        return _sign_command(config, args)
     if args.command == "set-pin":
         return _set_pin(config, args.member_id, from_stdin=args.stdin)
     raise AssertionError(args.command)

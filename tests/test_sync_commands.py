@@ -159,3 +159,20 @@ def test_without_a_command_key_every_command_is_refused(tmp_path: Path, broker: 
         assert snapshot(link.db()) == before
     finally:
         link.close()
+
+
+def test_vstation_sign_command_prints_a_topic_and_payload_the_station_accepts(tmp_path: Path):
+    from conftest import vstation
+    from kiosk import demo
+    from sync import commands
+
+    (tmp_path / "command.key").write_bytes(KEY + b"\n")
+    path = demo.write_config(tmp_path)
+    done = vstation("--config", str(path), "sign-command", "locker.open", '{"slot": "U1", "reason": "test"}',
+                    "--key-file", str(tmp_path / "command.key"))
+    assert done.returncode == 0, done.stderr
+    topic, payload = done.stdout.splitlines()
+    command, _ = commands.verify(payload.encode(), key=KEY, station=STATION, topic_id=topic.rsplit("/", 1)[1])
+    assert (command.name, command.args, command.runs_in) == ("locker.open", {"slot": "U1", "reason": "test"}, "kiosk")
+    refused = vstation("--config", str(path), "sign-command", "diagnostics", "[1]", "--key-file", str(tmp_path / "command.key"))
+    assert refused.returncode == 2 and "JSON object" in refused.stderr
