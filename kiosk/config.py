@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .config_offer import (Guide, Localized, PointsSettings, QueueSettings, Service, guide, points, queue,
                            services)
+from .config_help import HelpSettings, help_settings
 from .config_reader import Problems, Table, show
 from .errors import ConfigError
 
@@ -97,6 +98,7 @@ class Config:
     queue: QueueSettings
     guide: Guide
     points: PointsSettings
+    help: HelpSettings = HelpSettings()
 
     def service(self, service_id: str) -> Service | None:
         return next((s for s in self.services if s.id == service_id), None)
@@ -147,6 +149,7 @@ def parse(raw: dict[str, Any], path: Path) -> Config:
         queue=queue(root.table("queue")),
         guide=guide(root.table("guide")),
         points=points(root.table("points")),
+        help=help_settings(root.table("help")),
     )
     root.done()
     if problems:

@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Any, Callable
 
 from .config import Config
+from .config_help import help_settings
 from .config_offer import guide, points, queue, services
 from .config_reader import Problems, Table
 from .errors import ConfigError
@@ -25,6 +26,7 @@ READERS: dict[str, Callable[[Table], Any]] = {
     "queue": lambda root: queue(root.table("queue")),
     "guide": lambda root: guide(root.table("guide")),
     "points": lambda root: points(root.table("points")),
+    "help": lambda root: help_settings(root.table("help")),
 }
 
 

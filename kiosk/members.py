@@ -58,3 +58,10 @@ def roster_with_cards(conn: sqlite3.Connection) -> list[tuple[Member, str]]:
     rows = conn.execute("SELECT id, name, role, grid, base_points, card_uid FROM members "
                         "WHERE active = 1 AND card_uid IS NOT NULL ORDER BY id").fetchall()
     return [(Member(*r[:5]), r[5]) for r in rows]
+
+
+def by_id(conn: sqlite3.Connection, member_id: str) -> Member | None:
+    """The active member with this id, or None."""
+    row = conn.execute("SELECT id, name, role, grid, base_points FROM members WHERE id = ? AND active = 1",
+                       (member_id,)).fetchone()
+    return Member(*row) if row else None

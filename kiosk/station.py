@@ -19,11 +19,13 @@ from .bus import Bus
 from .checkin import TapOutcome, Visits
 from .clock import Clock, utc_now
 from .config import Config
+from .help_slip import help_slip
 from .errors import VStationError
 from .lockers import Lockers, Started
 from .ports import CardReader, LockerBank, Printer, Voice, state_word
 from .printing import print_slip
 from .queue import Issued, Queue
+from .requests import HelpDesk, HelpRequest
 from .shop import Redemption, Shop, catalog
 from .slips import receipt_slip, ticket_slip
 from .tickets import Ticket
@@ -54,6 +56,7 @@ class Station:
         self._queue = Queue(config, clock=clock)
         self._visits = Visits(config, clock=clock)
         self.shop = Shop(config.station.timezone)
+        self._requests = HelpDesk(config.help, clock=clock)
         self._last_card: tuple[str, float] | None = None
         self._stopping = threading.Event()
         self._housekeeper: threading.Thread | None = None
@@ -95,6 +98,7 @@ class Station:
         self._config, self._config_version = config, version
         self._queue = Queue(config, clock=self.clock)
         self._visits = Visits(config, clock=self.clock)
+        self._requests = HelpDesk(config.help, clock=self.clock)
         log.info("district config version %d in force", version)
 
     @property
@@ -102,6 +106,12 @@ class Station:
         """The queue rules of the config in force."""
         self.config
         return self._queue
+
+    @property
+    def requests(self) -> HelpDesk:
+        """The help-request rules of the config in force (the district's categories)."""
+        self.config
+        return self._requests
 
     @property
     def visits(self) -> Visits:
@@ -226,7 +236,7 @@ class Station:
         log.info("member %s: %s", m.id, outcome.kind)
         self.bus.publish("card", known=True, outcome=outcome.kind, member_id=m.id, name=m.name, role=m.role,
                          balance=outcome.balance, minutes=outcome.minutes, points=outcome.points,
-                         checked_in=outcome.checked_in)
+                         checked_in=outcome.checked_in, tasks=self.requests.open_task_count(self.db(), m.id))
 
     def fresh_card(self) -> str | None:
         """The card tapped in the last minute, if any: whose PIN a staff sign-in checks."""
@@ -250,6 +260,15 @@ class Station:
                 self.queue.mark_printed(conn, issued.ticket.id)
             self.bus.publish("queue", service=issued.ticket.service)
         return TakenTicket(issued, printed)
+
+    def ask_for_help(self, category: str, phone: str, details: list[str], preferred_time: str, *, consent: bool,
+                     key: str, lang: str = "zh") -> tuple[HelpRequest, bool]:
+        """Record a resident's help request and print its slip once; (request, printed)."""
+        req = self.requests.create(self.db(), category, phone, details, preferred_time, consent=consent, key=key,
+                                   lang=lang)
+        if not req.new:
+            return req, False
+        return req, print_slip(self, help_slip(self.config, req, lang), what="help_request")
 
     def redeem(self, member_id: str, cart: list[tuple[str, int]], *, staff_id: str, key: str
                ) -> tuple[Redemption, bool]:

@@ -1,0 +1,159 @@
+"""Resident screens of help requests: ask step by step, take the slip, follow up, rate.
+
+Nobody types: the category, details and time are buttons, the phone number
+comes from the on-screen keypad. The steps carry their answers in the form
+itself (no cookie holds the phone number); the confirm page shows the number
+masked and carries a one-time key, so a double tap asks once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from .. import ledger
+from ..help_slip import request_qr
+from ..help_texts import STATES, STEPS, TIMES
+from ..requests import PREFERRED_TIMES, RequestError, mask_phone, valid_phone
+from ..slips import masked_name
+from .context import station
+from .i18n import current_language
+from .queue_screens import STARS, qr_svg
+
+bp = Blueprint("help", __name__, url_prefix="/help")
+
+
+def refusal(exc: RequestError) -> str:
+    """What a resident or member is told when the core refuses."""
+    return {"unknown_category": _("没有这类求助，请回到首页重新选择。"),
+            "bad_phone": _("手机号码不对：请输入 11 位手机号码，以 1 开头。"),
+            "unknown_detail": _("请从列出的选项里选择。"),
+            "bad_time": _("请选择希望的时间。"),
+            "no_consent": _("需要您同意把电话号码告诉接单的党员。"),
+            "not_found": _("没有找到这个求助号，请核对后再试。"),
+            "not_done": _("这件事还没有办结，办结后再评价。"),
+            "already_rated": _("这件事已经评价过了，谢谢！"),
+            "bad_stars": _("请选择一到五颗星。"),
+            "not_yours": _("这个任务没有派给您。"),
+            "already_accepted": _("您已经接过这个任务了。"),
+            "not_accepted": _("请先接单，办完后再点办结。"),
+            "already_done": _("这个任务已经办结了。"),
+            "bad_outcome": _("请选择办理结果。"),
+            "bad_reason": _("请选择退单原因。")}.get(exc.code, _("操作没有成功，请问工作人员。"))
+
+
+def _error(exc: RequestError):
+    return render_template("error.html", title=_("不能办理"), message=refusal(exc)), exc.status
+
+
+@bp.get("/")
+def start():
+    return render_template("help/categories.html", categories=station().config.help.categories)
+
+
+@bp.post("/ask")
+def ask():
+    """One step of asking: the first answer still missing decides the page shown."""
+    form = request.form
+    category = station().config.help.category(form.get("category"))
+    if category is None:
+        return _error(RequestError("unknown_category", "", status=404))
+    answers = {"category": category.id}
+    phone = form.get("phone")
+    if phone is None:
+        return render_template("help/phone.html", category=category, answers=answers)
+    try:
+        answers["phone"] = valid_phone(phone)
+    except RequestError as exc:
+        return render_template("help/phone.html", category=category, answers=answers, error=refusal(exc)), 400
+    if "details_done" not in form:
+        return render_template("help/details.html", category=category, answers=answers)
+    details = form.getlist("details")
+    if any(d not in {x.id for x in category.details} for d in details):
+        return _error(RequestError("unknown_detail", "", status=400))
+    answers.update(details=details, details_done="1")
+    if form.get("time") not in PREFERRED_TIMES:
+        return render_template("help/time.html", category=category, answers=answers, times=TIMES)
+    answers["time"] = form["time"]
+    if form.get("consent") != "yes":
+        return render_template("help/consent.html", category=category, answers=answers)
+    answers["consent"] = "yes"
+    names = {d.id: d.text for d in category.details}
+    return render_template("help/confirm.html", category=category, answers=answers, key=ledger.one_time_key(),
+                           detail_names=[names[d] for d in details], time_label=TIMES[answers["time"]],
+                           phone_masked=mask_phone(phone))
+
+
+@bp.get("/no-consent")
+def no_consent():
+    return render_template("error.html", title=_("没有关系"),
+                           message=_("不留电话也可以：请到服务台找工作人员，我们当面为您登记。")), 200
+
+
+@bp.post("/submit")
+def submit():
+    """Record the request and print the slip; a retried confirm carries the same key and asks once."""
+    form = request.form
+    key = form.get("key", "")[:64]
+    try:
+        req, printed = station().ask_for_help(form.get("category", ""), form.get("phone", ""),
+                                              form.getlist("details"), form.get("time", ""),
+                                              consent=form.get("consent") == "yes",
+                                              key=f"kiosk:{key}" if key else "", lang=current_language())
+    except RequestError as exc:
+        return _error(exc)
+    return redirect(url_for("help.slip", request_id=req.id, printed=int(printed)))
+
+
+@bp.get("/r/<request_id>/slip")
+def slip(request_id: str):
+    st = station()
+    try:
+        req = st.requests.get(st.db(), request_id)
+    except RequestError:
+        abort(404)
+    return render_template("help/slip.html", req=req, category=st.config.help.category(req.category),
+                           qr=qr_svg(request_qr(req.id)), printed=request.args.get("printed") == "1")
+
+
+@bp.route("/find", methods=["GET", "POST"])
+def find():
+    """Follow up by the request number on the slip, keyed in on the keypad."""
+    if request.method == "POST":
+        st = station()
+        try:
+            req = st.requests.find(st.db(), request.form.get("number", "")[:12])
+        except RequestError as exc:
+            return _error(exc)
+        return redirect(url_for("help.status", request_id=req.id))
+    return render_template("help/find.html")
+
+
+@bp.get("/r/<request_id>")
+def status(request_id: str):
+    """The request's status timeline; once done and not rated, the stars."""
+    st = station()
+    conn = st.db()
+    try:
+        req = st.requests.get(conn, request_id)
+    except RequestError:
+        abort(404)
+    zone = ZoneInfo(st.config.station.timezone)
+    steps = [(s, STEPS.get(s.kind, s.kind), masked_name(s.member_name) if s.member_name else "",
+              datetime.fromisoformat(s.ts).astimezone(zone).strftime("%m-%d %H:%M"))
+             for s in st.requests.timeline(conn, req.id)]
+    return render_template("help/status.html", req=req, category=st.config.help.category(req.category),
+                           steps=steps, state_label=STATES[req.state], stars=STARS)
+
+
+@bp.post("/r/<request_id>/rate")
+def rate(request_id: str):
+    st = station()
+    try:
+        req = st.requests.rate(st.db(), request_id, request.form.get("stars", type=int))
+    except RequestError as exc:
+        return _error(exc)
+    return render_template("help/thanks.html", req=req)

@@ -1,0 +1,99 @@
+"""Member screens of help requests (党员接单): my tasks, accept, done with an outcome, hand back.
+
+A member is who last tapped their card: the tap is bound to the screen's
+session for two minutes without a touch (and dropped at the idle reset), so
+the buttons act for that member only; the core refuses a task that was not
+dispatched to them. The list is what this station last knew, with its age:
+it works with the district offline.
+"""
+
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+
+from .. import members
+from ..help_texts import HAND_BACK_REASONS, OUTCOMES, STATES, TIMES
+from ..requests import RequestError, age_minutes
+from .context import station
+from .help_screens import refusal
+
+bp = Blueprint("tasks", __name__, url_prefix="/tasks")
+MEMBER_IDLE_S = 120
+
+
+def _member() -> members.Member | None:
+    """The member whose card was just tapped, else the one this screen already serves."""
+    st = station()
+    card = st.fresh_card()
+    found = members.find_by_card(st.db(), card) if card else None
+    if found and found.role != "staff":
+        session["member"] = {"id": found.id, "seen": time.time()}
+        return found
+    signed = session.get("member")
+    if not signed or time.time() - signed.get("seen", 0) > MEMBER_IDLE_S:
+        session.pop("member", None)
+        return None
+    row = members.by_id(st.db(), signed["id"])
+    if row:
+        signed["seen"] = time.time()
+        session["member"] = signed
+    return row
+
+
+@bp.get("/")
+def mine():
+    member = _member()
+    if member is None:
+        return render_template("tasks/tap.html", on_card=url_for("tasks.mine"), card_mode="capture")
+    st = station()
+    conn, now = st.db(), st.clock()
+    tasks = st.requests.tasks_for(conn, member.id)
+    newest = max((t.updated_at for t in tasks), default=None)
+    return render_template("tasks/list.html", member=member, tasks=tasks, categories=st.config.help,
+                           times=TIMES, states=STATES, outcomes=OUTCOMES, age=lambda ts: age_minutes(ts, now),
+                           newest_age=age_minutes(newest, now) if newest else None)
+
+
+@bp.post("/<request_id>/accept")
+def accept(request_id: str):
+    return _act(lambda st, m: st.requests.accept(st.db(), request_id, m.id), _("已接单，请尽快和居民联系。"))
+
+
+@bp.route("/<request_id>/done", methods=["GET", "POST"])
+def done(request_id: str):
+    if request.method == "GET":
+        return _choose(request_id, "done", OUTCOMES, _("办理结果是？"))
+    return _act(lambda st, m: st.requests.done(st.db(), request_id, m.id, request.form.get("choice", "")),
+                _("已办结，谢谢您！"))
+
+
+@bp.route("/<request_id>/hand-back", methods=["GET", "POST"])
+def hand_back(request_id: str):
+    if request.method == "GET":
+        return _choose(request_id, "hand_back", HAND_BACK_REASONS, _("为什么退单？"))
+    return _act(lambda st, m: st.requests.hand_back(st.db(), request_id, m.id, request.form.get("choice", "")),
+                _("已退单，社区会重新派单。"))
+
+
+def _choose(request_id: str, action: str, choices: dict[str, str], title: str):
+    if _member() is None:
+        return redirect(url_for("tasks.mine"))
+    return render_template("tasks/choose.html", request_id=request_id, action=action, choices=choices, title=title)
+
+
+def _act(call, success: str):
+    member = _member()
+    if member is None:
+        flash(_("请先刷卡。"))
+        return redirect(url_for("tasks.mine"))
+    st = station()
+    try:
+        req = call(st, member)
+    except RequestError as exc:
+        flash(refusal(exc))
+        return redirect(url_for("tasks.mine"))
+    flash(success + " " + _("求助号 %(n)s", n=req.number))
+    return redirect(url_for("tasks.mine"))
