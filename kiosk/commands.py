@@ -16,6 +16,7 @@ import logging
 from typing import TYPE_CHECKING, Any, Callable
 
 from . import inbox
+from .requests import RequestError
 from .printing import print_slip, test_page
 from .ports import state_word
 
@@ -58,6 +59,18 @@ def queue_reset_day(station: Station, args: dict[str, Any]) -> tuple[str, dict[s
     for service in sorted({t.service for t in ended}):
         station.bus.publish("queue", service=service)
     return "done", {"ended": len(ended), "numbers": [t.number for t in ended]}
+
+
+@executor("request.dispatch")
+def request_dispatch(station: Station, args: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """Give a resident's help request to a member (HelpDesk.dispatch writes `request.dispatched`)."""
+    try:
+        req = station.requests.dispatch(station.db(), args["request_id"], args["member_id"], args["points"],
+                                        args.get("note", ""))
+    except RequestError as exc:        # unknown request or member, already accepted or done
+        return "failed", {"request_id": args["request_id"], "outcome": exc.code}
+    return "done", {"request_id": req.id, "number": req.number, "member_id": req.member_id, "state": req.state,
+                    "outcome": "dispatched" if req.new else "unchanged"}
 
 
 def run_pending(station: Station) -> int:

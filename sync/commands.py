@@ -34,7 +34,7 @@ FUTURE_SKEW = timedelta(minutes=5)       # a command's ts may be this far ahead 
 
 # where each command on the allowlist (schemas.COMMAND_ARGS) runs: the kiosk owns the hardware
 RUNS_IN: dict[str, str] = {
-    "locker.open": "kiosk", "printer.test": "kiosk", "queue.reset_day": "kiosk",
+    "locker.open": "kiosk", "printer.test": "kiosk", "queue.reset_day": "kiosk", "request.dispatch": "kiosk",
     "events.replay": "sync", "config.resend": "sync", "diagnostics": "sync",
 }
 

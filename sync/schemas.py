@@ -252,6 +252,12 @@ COMMAND_ARGS: dict[str, dict[str, Any]] = {
         "required": ["slot", "reason"], "additionalProperties": False},
     "printer.test": NO_ARGS,
     "queue.reset_day": NO_ARGS,
+    "request.dispatch": {"type": "object", "properties": {
+        "request_id": {"type": "string", "minLength": 1, "maxLength": 64},
+        "member_id": {"type": "string", "minLength": 1, "maxLength": 64},
+        "points": {"type": "integer", "minimum": 0, "maximum": 100},
+        "note": {"type": "string", "maxLength": 200}},
+        "required": ["request_id", "member_id", "points"], "additionalProperties": False},
     "events.replay": {"type": "object", "properties": {"from_seq": {"type": "integer", "minimum": 1}},
                       "required": ["from_seq"], "additionalProperties": False},
     "config.resend": NO_ARGS,

@@ -57,10 +57,11 @@ def test_service_guide_shows_hours_services_staff_and_notices(client):
     assert "medical insurance policy" in html
 
 
-def test_services_not_yet_on_screen_send_the_resident_to_the_desk(client):
-    html = client.get("/s/lockers").get_data(as_text=True)
-    assert "请到服务台找工作人员" in html and "雨伞·充电" in html
-    assert client.get("/s/queue").status_code == 404          # the queue is on screen now
+def test_every_home_tile_is_on_screen_now(client):
+    home = client.get("/").get_data(as_text=True)
+    assert 'href="/lockers/"' in home and "/s/" not in home
+    assert client.get("/s/lockers").status_code == 404        # the lockers are on screen now
+    assert client.get("/s/queue").status_code == 404
     assert client.get("/s/nonsense").status_code == 404
 
 

@@ -17,7 +17,7 @@ from .. import __version__
 from ..hardware import BUNDLED_FONTS
 from ..station import Station
 from . import api, errors, i18n, queue_screens, screens, shop_screens, staff, stream
-from . import display, help_screens, task_screens
+from . import display, help_screens, locker_screens, task_screens
 
 csrf = CSRFProtect()
 
@@ -48,6 +48,8 @@ def create_app(station: Station, *, simulated: bool = False,
     app.register_blueprint(staff.bp)
     app.register_blueprint(shop_screens.bp)
     app.register_blueprint(display.bp)
+    app.register_blueprint(locker_screens.bp)
+    app.register_blueprint(locker_screens.staff_bp)
     app.register_blueprint(help_screens.bp)
     app.register_blueprint(task_screens.bp)
     app.register_blueprint(stream.bp)

@@ -15,12 +15,12 @@ bp = Blueprint("screens", __name__)
 TILES = (
     ("queue.services", _l("取号排队"), _l("办事先取号"), "ticket"),
     ("screens.checkin", _l("党员报到"), _l("刷卡签到、查积分"), "card"),
-    ("lockers", _l("雨伞·充电"), _l("借还雨伞、手机充电"), "umbrella"),
+    ("lockers.menu", _l("雨伞·充电"), _l("借还雨伞、手机充电"), "umbrella"),
     ("help.start", _l("我要求助"), _l("群众点单"), "hand"),
     ("screens.guide", _l("服务指南"), _l("开放时间、服务项目"), "info"),
     ("staff.start", _l("工作人员"), _l("社工刷卡登录"), "key"),
 )
-NOT_YET = {"lockers"}
+NOT_YET: set[str] = set()
 
 
 @bp.get("/")

@@ -66,15 +66,21 @@ def paper():
 
 @bp.get("/lockers")
 def lockers():
-    bank = station().lockers
-    doors = {slot: bank.door(slot) for slot in bank.slot_ids}
-    return render_template("sim/lockers.html", doors=doors, slots=station().config.lockers.slots)
+    st = station()
+    return render_template("sim/lockers.html", views=st.locker_core.overview(st.db()))
 
 
 @bp.post("/door/<slot>/<action>")
 def door(slot: str, action: str):
+    """Work a door (open/close) or the slot's item sensor (put/take) as a person would."""
     bank = station().lockers
-    if slot not in bank.slot_ids or action not in ("open", "close"):
+    if slot not in bank.slot_ids or action not in ("open", "close", "put", "take"):
         abort(404)
-    (bank.sim_open if action == "open" else bank.sim_close)(slot)
+    try:
+        if action in ("put", "take"):
+            bank.sim_item(slot, action == "put")
+        else:
+            (bank.sim_open if action == "open" else bank.sim_close)(slot)
+    except ValueError as exc:      # a slot configured without that sensor
+        return render_template("sim/said.html", message=str(exc)), 422
     return lockers()

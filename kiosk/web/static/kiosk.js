@@ -34,9 +34,10 @@
     // The screen marks whether it hears the station; a lost stream reconnects by itself.
     source.onopen = function () { body.dataset.live = "1"; };
     source.onerror = function () { body.dataset.live = ""; };
-    ["card", "door", "printer"].forEach(function (kind) {
+    ["card", "door", "printer", "locker"].forEach(function (kind) {
       source.addEventListener(kind, function (e) {
         if (kind === "card" && onCard) { window.location.href = onCard; return; }
+        if (!e.data.trim()) { return; }   // a locker notice only some screens need to show
         showNotice(e.data);
       });
     });

@@ -1,0 +1,102 @@
+"""Locker screens: residents borrow/return umbrellas and charge phones; staff see every slot and open doors.
+
+A resident picks an action and taps a card; the screen (in "capture" mode, so
+the tap checks nobody in) then asks the station to open a door and follows
+the operation until the door is shut again. The tapped card is consumed by
+that request, so reloading the page opens nothing twice.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from .context import station
+from .staff import staff_required
+
+bp = Blueprint("lockers", __name__, url_prefix="/lockers")
+staff_bp = Blueprint("staff_lockers", __name__, url_prefix="/staff/lockers")
+ACTIONS = {"borrow": _l("借雨伞"), "return": _l("还雨伞"), "deposit": _l("存手机充电"), "collect": _l("取手机")}
+STAFF_REASONS = (("restock", _l("放入雨伞")), ("empty", _l("取出雨伞")), ("hand_over", _l("把手机交还本人")),
+                 ("repair", _l("检查维修")), ("help", _l("帮居民开门")))
+
+
+@staff_bp.context_processor
+def _capture() -> dict[str, str]:
+    return {"card_mode": "capture"}
+
+
+def _refusal(word: str) -> str:
+    return {"unknown_card": _("这张卡还没有登记，借伞请先到服务台登记。"),
+            "already_borrowed": _("您已经借了一把伞，请先归还。"),
+            "none_available": _("现在没有空闲的格子，请找工作人员。"),
+            "no_space": _("伞架已满，请把伞交给工作人员。"),
+            "already_deposited": _("这张卡已经存了一部手机。"),
+            "nothing_deposited": _("这张卡没有存手机。"),
+            "no_card": _("请刷卡。"),
+            "busy": _("这个格子正在使用，请稍等。")}.get(word, _("没有成功，请找工作人员。"))
+
+
+@bp.get("/")
+def menu():
+    return render_template("lockers/menu.html", actions=ACTIONS)
+
+
+@bp.get("/<action>")
+def tap(action: str):
+    if action not in ACTIONS:
+        abort(404)
+    station().forget_card()
+    return render_template("lockers/tap.html", action=action, title=ACTIONS[action], card_mode="capture",
+                           on_card=url_for("lockers.go", action=action))
+
+
+@bp.route("/<action>/go", methods=["GET", "POST"])
+def go(action: str):
+    """Open a door for the card just tapped (POST: the return button, without a card)."""
+    if action not in ACTIONS:
+        abort(404)
+    st = station()
+    uid = st.fresh_card() if request.method == "GET" else None
+    if request.method == "GET" and uid is None:
+        return redirect(url_for("lockers.tap", action=action))
+    if request.method == "POST" and action != "return":
+        abort(405)
+    st.forget_card()
+    started = st.locker_action(action, uid)
+    if started.op_id is None:
+        return render_template("lockers/refused.html", title=ACTIONS[action], message=_refusal(started.word)), 409
+    return render_template("lockers/opening.html", title=ACTIONS[action], started=started,
+                           status=st.locker_core.status(st.db(), started.op_id))
+
+
+@bp.get("/op/<op_id>")
+def op_status(op_id: str):
+    """The operation's progress, polled by the opening screen."""
+    st = station()
+    status = st.locker_core.status(st.db(), op_id[:64])
+    if status is None:
+        abort(404)
+    return render_template("lockers/_status.html", status=status)
+
+
+@staff_bp.get("/")
+@staff_required
+def overview():
+    st = station()
+    return render_template("lockers/staff.html", slots=st.locker_core.overview(st.db()), reasons=STAFF_REASONS)
+
+
+@staff_bp.post("/<slot_id>/open")
+@staff_required
+def open_door(slot_id: str):
+    reason = request.form.get("reason", "")
+    if reason not in dict(STAFF_REASONS):
+        flash(_("请选择开门原因。"))
+        return redirect(url_for("staff_lockers.overview"))
+    outcome = station().open_door(slot_id[:16], reason=reason, by=g.staff["id"])
+    flash({"opened": _("柜门 %(slot)s 已打开。", slot=slot_id),
+           "busy": _("柜门 %(slot)s 正在使用，请稍等。", slot=slot_id),
+           "no_such_slot": _("没有这个格子。")}.get(outcome, _("柜门 %(slot)s 没有打开，请检查锁。", slot=slot_id)))
+    return redirect(url_for("staff_lockers.overview"))
