@@ -6,6 +6,10 @@ import pytest
 from conftest import ROOT
 from test_accessibility import check_screen
 
+from kiosk import config as cfg
+from kiosk import store
+from kiosk.requests import HelpDesk
+
 pytestmark = pytest.mark.browser
 SHOTS = ROOT / "docs" / "screenshots"
 
@@ -13,6 +17,36 @@ SHOTS = ROOT / "docs" / "screenshots"
 def keypad(page, digits: str) -> None:
     for d in digits:
         page.locator(f".keypad button[data-key='{d}']").click()
+
+
+def member_takes_it_on(browser, running_demo, page, problems: list[str]) -> None:
+    """The district dispatches (through the core, as its command would), the member taps and finishes it."""
+    conn = store.connect(running_demo.data_dir / "station.db")
+    desk = HelpDesk(cfg.load(running_demo.data_dir / "station.toml").help)
+    desk.dispatch(conn, desk.find(conn, "1001").id, "M001", points=2, note="带上扳手")
+    conn.close()
+    page.goto(running_demo.url + "/")
+    page.locator("body[data-live='1']").wait_for(state="attached", timeout=5000)
+    sim = browser.new_page()
+    sim.goto(running_demo.url + "/sim/")
+    with sim.expect_response(lambda r: r.request.method == "POST"):
+        sim.get_by_role("button", name="卓玛").click()
+    sim.close()
+    link = page.locator("#notice a[data-tasks='1']")
+    link.wait_for(state="visible", timeout=5000)
+    check_screen(page, "card notice with tasks", problems)
+    link.click()
+    task = page.locator("section.task[data-state='dispatched']")
+    assert "13812345678" in task.inner_text() and "带上扳手" in task.inner_text()
+    check_screen(page, "tasks", problems)
+    page.locator("[data-action='accept']").click()
+    assert "已接单" in page.locator(".flash").inner_text()
+    page.locator("[data-action='done']").click()
+    check_screen(page, "outcomes", problems)
+    page.locator("[data-choice='solved']").click()
+    assert page.locator("section.task[data-state='done']").count() == 1
+    assert "13812345678" not in page.locator("main").inner_text()
+    page.screenshot(path=str(SHOTS / "help-tasks.png"))
 
 
 def test_a_resident_asks_for_help_and_follows_it_up(browser, running_demo):
@@ -61,6 +95,15 @@ def test_a_resident_asks_for_help_and_follows_it_up(browser, running_demo):
     assert "13812345678" not in page.content()
     page.screenshot(path=str(SHOTS / "help-status.png"))
     check_screen(page, "status", problems)
+
+    member_takes_it_on(browser, running_demo, page, problems)
+    page.goto(running_demo.url + "/help/find")
+    keypad(page, number)
+    page.get_by_role("button", name="查询").click()
+    assert page.locator("#state").get_attribute("data-state") == "done"
+    check_screen(page, "status to rate", problems)
+    page.locator(".star-button").last.click()
+    assert "谢谢您的评价" in page.locator("h1").inner_text()
     for lang in ("bo", "en"):
         page.goto(f"{running_demo.url}/lang/{lang}?next=/help/")
         check_screen(page, f"{lang} categories", problems)

@@ -105,7 +105,7 @@ def test_member_sees_accepts_and_finishes_a_task(client, station, card):
         notice = screen.get(timeout=5)
     assert notice.data["tasks"] == 1
     tasks = client.get("/tasks/").get_data(as_text=True)
-    assert "求助号 1001" in tasks and PHONE in tasks and "带扳手" in tasks and "分钟前" in tasks
+    assert "求助号 1001" in tasks and PHONE in tasks and "带扳手" in tasks and "刚刚" in tasks
     token = csrf_token(client)
     assert "已接单" in client.get(client.post(f"/tasks/{request_id}/accept", data={"csrf_token": token})
                                  .headers["Location"]).get_data(as_text=True)
@@ -171,3 +171,10 @@ def test_tasks_need_a_member_card(client):
 def test_the_home_tile_leads_to_help(client):
     home = client.get("/").get_data(as_text=True)
     assert 'href="/help/"' in home and "/s/help" not in home
+
+
+def test_the_age_of_what_the_station_knows_in_words(app):
+    from kiosk.web.task_screens import age_text
+
+    with app.test_request_context():
+        assert [age_text(m) for m in (0, 5, 125, 3 * 1440)] == ["刚刚", "5 分钟前", "2 小时前", "3 天前"]

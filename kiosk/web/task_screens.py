@@ -53,8 +53,19 @@ def mine():
     tasks = st.requests.tasks_for(conn, member.id)
     newest = max((t.updated_at for t in tasks), default=None)
     return render_template("tasks/list.html", member=member, tasks=tasks, categories=st.config.help,
-                           times=TIMES, states=STATES, outcomes=OUTCOMES, age=lambda ts: age_minutes(ts, now),
-                           newest_age=age_minutes(newest, now) if newest else None)
+                           times=TIMES, states=STATES, outcomes=OUTCOMES, age=lambda ts: age_text(age_minutes(ts, now)),
+                           newest_age=age_text(age_minutes(newest, now)) if newest else None)
+
+
+def age_text(minutes: int) -> str:
+    """How old what the station knows is, in words a member reads at a glance."""
+    if minutes < 1:
+        return _("刚刚")
+    if minutes < 60:
+        return _("%(m)d 分钟前", m=minutes)
+    if minutes < 48 * 60:
+        return _("%(h)d 小时前", h=minutes // 60)
+    return _("%(d)d 天前", d=minutes // (24 * 60))
 
 
 @bp.post("/<request_id>/accept")
