@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import os
 import sqlite3
+import time
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
@@ -29,7 +30,7 @@ def connect(path: str | os.PathLike[str]) -> sqlite3.Connection:
         conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_S,
                                check_same_thread=False)
         conn.row_factory = sqlite3.Row
-        mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        mode = _wal(conn)
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
     except (OSError, sqlite3.Error) as exc:
@@ -39,6 +40,26 @@ def connect(path: str | os.PathLike[str]) -> sqlite3.Connection:
         raise StoreError(f"database {path}: cannot switch to WAL mode (got {mode!r}); "
                          "is it on a network or read-only file system?")
     return conn
+
+
+def _wal(conn: sqlite3.Connection) -> str:
+    """Switch to WAL once; a database already in WAL is left alone.
+
+    Setting the mode needs a lock that SQLite may refuse at once ("database is
+    locked") while another process opens or checkpoints the same file — the busy
+    timeout does not cover it — so only a database not yet in WAL asks, a few times.
+    """
+    mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    for attempt in range(20):
+        if mode == "wal":
+            return mode
+        try:
+            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == 19:
+                raise
+            time.sleep(0.05)
+    return mode
 
 
 @contextmanager
