@@ -28,7 +28,8 @@ while True:
     with store.transaction(conn):
         ev = outbox.append(conn, "ticket.issued", {"ticket_id": f"t{n}", "pad": "x" * 200})
     n += 1
-    mark.write_text(str(ev.seq))
+    Path(sys.argv[2] + ".tmp").write_text(str(ev.seq))
+    Path(sys.argv[2] + ".tmp").replace(mark)   # atomic: a reader never sees a half-written number
 """
 
 
@@ -55,11 +56,11 @@ def test_backup_while_another_process_writes_has_every_committed_row(config_path
     writer = subprocess.Popen([sys.executable, "-c", WRITER, str(db), str(mark)], cwd=ROOT)
     try:
         deadline = time.monotonic() + 30
-        while (not mark.exists() or int(mark.read_text() or 0) < 300) and time.monotonic() < deadline:
+        while (not mark.exists() or int(mark.read_text()) < 300) and time.monotonic() < deadline:
             time.sleep(0.05)
         committed_before = int(mark.read_text())
         result = vstation("--config", str(config_path), "backup", str(tmp_path / "backups"))
-        committed_after = int(mark.read_text() or 0)
+        committed_after = int(mark.read_text())
         assert writer.poll() is None, "the writer kept writing through the backup"
     finally:
         writer.send_signal(signal.SIGKILL)
