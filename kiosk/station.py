@@ -19,8 +19,8 @@ from .bus import Bus
 from .checkin import TapOutcome, Visits
 from .clock import Clock, utc_now
 from .config import Config
-from .help_slip import help_slip
 from .errors import VStationError
+from .help_slip import help_slip
 from .lockers import Lockers, Started
 from .ports import CardReader, LockerBank, Printer, Voice, state_word
 from .printing import print_slip
@@ -197,10 +197,10 @@ class Station:
 
     def stop(self) -> None:
         self._stopping.set()
-        if getattr(self, "_commander", None):
-            self._commander.join(timeout=10)
         with self._wake:
             self._wake.notify_all()
+        if getattr(self, "_commander", None):
+            self._commander.join(timeout=10)
         if self._housekeeper:
             self._housekeeper.join(timeout=5)
         self.reader.stop()

@@ -129,17 +129,34 @@ class Demo:
         return self.output()
 
 
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
 @pytest.fixture(scope="session")
-def browser():
-    """Debian's Chromium under Playwright (never a downloaded browser)."""
+def playwright():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium", headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        yield b
-        b.close()
+        yield pw
+
+
+@pytest.fixture(scope="session")
+def browser(playwright):
+    """Debian's Chromium under Playwright (never a downloaded browser)."""
+    b = playwright.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium", headless=True,
+                                   args=CHROMIUM_ARGS)
+    yield b
+    b.close()
+
+
+@pytest.fixture(scope="session")
+def kiosk_browser(playwright):
+    """Chromium as the station runs it (vstation-browser.service): sound may play without a gesture."""
+    b = playwright.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium", headless=True,
+                                   args=CHROMIUM_ARGS + ["--autoplay-policy=no-user-gesture-required"])
+    yield b
+    b.close()
 
 
 def wait_until(predicate, timeout: float = 3.0) -> bool:

@@ -82,9 +82,14 @@ def tour(browser, kiosk, lang: str) -> list[str]:
     sim = browser.new_page()
     sim.goto(kiosk.url + "/sim/")
     page.goto(f"{kiosk.url}/lang/{lang}?next=/")
-    for path in ("/", "/guide", "/checkin", "/queue/", "/queue/rate", "/s/lockers", "/staff/"):
+    for path in ("/", "/welcome", "/guide", "/checkin", "/queue/", "/queue/rate", "/lockers/", "/lockers/borrow",
+                 "/lockers/deposit", "/help/", "/help/find", "/staff/"):
         page.goto(kiosk.url + path)
         check_screen(page, f"{lang} {path}", problems)
+    page.goto(kiosk.url + "/text-size?next=/")          # the resident's larger text
+    assert page.evaluate("getComputedStyle(document.documentElement).fontSize") == "30px"
+    check_screen(page, f"{lang} / larger text", problems)
+    page.goto(kiosk.url + "/text-size?next=/")
 
     page.goto(kiosk.url + "/queue/")
     page.locator("form button").first.click()
@@ -109,7 +114,7 @@ def tour(browser, kiosk, lang: str) -> list[str]:
     page.locator("form[data-keypad] button[type=submit]").click()
     page.wait_for_url("**/staff/menu")
     for path in ("/staff/menu", "/staff/counter/1", "/staff/points", "/staff/report",
-                 "/staff/shop/", "/staff/shop/today", "/staff/shop/stock"):
+                 "/staff/shop/", "/staff/shop/today", "/staff/shop/stock", "/staff/lockers/"):
         page.goto(kiosk.url + path)
         check_screen(page, f"{lang} {path}", problems)
     page.goto(kiosk.url + "/?idle=1")

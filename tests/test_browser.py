@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -84,6 +85,17 @@ def test_idle_screen_counts_down_and_returns_home_in_the_default_language(browse
     page.wait_for_url(kiosk.url + "/", timeout=15000)
     assert page.locator(".tile-title").first.inner_text() == "取号排队"
 
+    # Left alone at home, the idle screen comes: who we are, hours, staff, notices in turn.
+    page.wait_for_url(kiosk.url + "/welcome", timeout=20000)
+    assert page.locator(".welcome-name").inner_text() == "绕赛社区 V站"
+    assert "李娜" in page.locator(".welcome-staff").inner_text()
+    first = page.locator("[data-notice]:visible").inner_text()
+    page.wait_for_function("document.querySelector('[data-notice]').hidden", timeout=12000)
+    assert page.locator("[data-notice]:visible").inner_text() != first
+    page.screenshot(path=str(SHOTS / "welcome.png"))
+    page.locator(".welcome-start").click()
+    page.wait_for_url(kiosk.url + "/", timeout=5000)
+
 
 def test_a_resident_takes_a_number_and_staff_call_it_with_card_and_pin(browser, kiosk):
     page = screen(browser, kiosk)
@@ -129,3 +141,17 @@ def test_a_member_checks_in_by_tapping_and_sees_their_points(browser, kiosk):
     page.get_by_role("link", name="查看积分明细").click()
     assert page.locator(".ticket-number").inner_text() == "10"
     assert page.get_by_text("新成员基础分").is_visible()
+
+
+
+def test_a_taken_ticket_is_confirmed_with_a_chime_and_its_number_said_aloud(kiosk_browser, kiosk):
+    page = kiosk_browser.new_page()
+    page.goto(kiosk.url + "/queue/")
+    page.get_by_role("button", name="咨询服务").click()
+    number = page.locator(".ticket-number").inner_text()
+    page.wait_for_function("(document.body.dataset.heard || '').includes('voice')", timeout=10000)
+    assert page.locator("body").get_attribute("data-heard") == "chime voice"
+    ticket_id = page.locator(".ticket-number").get_attribute("data-ticket")
+    with urllib.request.urlopen(f"{kiosk.url}/queue/ticket/{ticket_id}/voice.wav") as response:
+        assert response.headers["Content-Type"] == "audio/wav" and response.read(4) == b"RIFF"
+    assert number

@@ -138,3 +138,48 @@ def test_simulator_doors_open_and_close(client, station):
     client.post("/sim/door/U1/close", headers={"X-CSRFToken": token})
     assert client.get("/api/v1/health").get_json()["hardware"]["lockers"]["U1"] == "closed"
     assert client.post("/sim/door/Z9/open", headers={"X-CSRFToken": token}).status_code == 404
+
+
+def test_larger_text_is_one_tap_and_the_idle_reset_brings_the_standard_size_back(client):
+    page = client.get("/guide").get_data(as_text=True)
+    assert 'class="big-text"' not in page and "大字" in page
+    response = client.get("/text-size?next=/guide")
+    assert response.headers["Location"] == "/guide"
+    page = client.get("/guide").get_data(as_text=True)
+    assert '<html lang="zh-Hans" class="big-text">' in page and "标准字" in page
+    client.get("/?idle=1")
+    assert 'class="big-text"' not in client.get("/").get_data(as_text=True)
+    assert client.get("/text-size?next=https://example.com/").headers["Location"] == "/"
+
+
+def test_the_idle_screen_shows_the_station_its_hours_staff_on_duty_and_notices(client):
+    page = client.get("/welcome").get_data(as_text=True)
+    assert "绕赛社区 V站" in page
+    assert "每天 8:30–12:00，14:30–18:00" in page
+    assert "李娜（全科社工）" in page and "次仁" in page
+    assert "医保政策宣讲" in page and "免费饮水" in page
+    client.get("/lang/en?next=/")
+    page = client.get("/welcome").get_data(as_text=True)
+    assert "Daily 8:30–12:00" in page and "talk on medical insurance policy" in page
+
+
+def test_the_idle_screen_rotates_the_districts_current_notices_first(client, station):
+    from datetime import timedelta
+
+    from kiosk import documents
+    from kiosk.clock import rfc3339, utc_now
+
+    now = utc_now()
+    body = {"version": 1, "schema": 1, "notices": [
+        {"id": "n1", "title": {"zh": "医保政策宣讲", "en": "Medical insurance talk"},
+         "body": {"zh": "周六上午十点在活动室", "en": "Saturday 10:00 in the activity room"},
+         "valid_from": rfc3339(now - timedelta(days=1)), "valid_until": rfc3339(now + timedelta(days=2))},
+        {"id": "n2", "title": {"zh": "已过期的通知"}, "body": {"zh": "不应出现"},
+         "valid_from": rfc3339(now - timedelta(days=5)), "valid_until": rfc3339(now - timedelta(days=4))}]}
+    outcome = documents.apply(station.db(), "notices", body, sha256="test", new_member_points=10)
+    assert outcome.status == "applied"
+    page = client.get("/welcome").get_data(as_text=True)
+    assert page.index("周六上午十点在活动室") < page.index("免费饮水")
+    assert "医保政策宣讲" in page and "不应出现" not in page
+    client.get("/lang/en?next=/")
+    assert "Saturday 10:00 in the activity room" in client.get("/welcome").get_data(as_text=True)

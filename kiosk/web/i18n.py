@@ -44,13 +44,24 @@ def init_app(app: Flask, default_language: str) -> None:
     app.register_blueprint(bp)
 
 
+@bp.get("/text-size")
+def text_size():
+    """Larger text on (or off) for this visit; the idle reset brings the standard size back."""
+    session["big_text"] = not session.get("big_text")
+    return redirect(_back_into_kiosk(request.args.get("next", "/")))
+
+
 @bp.get("/lang/<code>")
 def switch(code: str):
     """Switch language and come back to the same screen."""
     if code in LANGUAGES:
         session["lang"] = code
-    target = request.args.get("next", "/")
+    return redirect(_back_into_kiosk(request.args.get("next", "/")))
+
+
+def _back_into_kiosk(target: str) -> str:
+    """Only ever back into the kiosk itself, never to another site."""
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/"):
-        target = "/"  # only ever back into the kiosk itself
-    return redirect(target)
+        return "/"
+    return target

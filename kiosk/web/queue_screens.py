@@ -7,7 +7,7 @@ from io import BytesIO
 
 import qrcode
 import qrcode.image.svg
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -79,6 +79,25 @@ def ticket(ticket_id: str):
     issued = st.queue.describe(st.db(), t)
     return render_template("queue/ticket.html", ticket=t, issued=issued, service=st.config.service(t.service),
                            qr=qr_svg(ticket_qr(t.id)), wait_min=(issued.estimated_wait_s + 59) // 60)
+
+
+def spoken_ticket(number: str) -> str:
+    """The Mandarin confirmation: "您的号码是 A 0 0 1，请留意叫号"; each sign of the number read alone."""
+    return f"您的号码是 {' '.join(number)}，请留意叫号"
+
+
+@bp.get("/ticket/<ticket_id>/voice.wav")
+def ticket_voice(ticket_id: str):
+    """The ticket's number said aloud (offline voice); 404 for an unknown ticket or a silent station."""
+    st = station()
+    try:
+        t = st.queue.get(st.db(), ticket_id)
+    except QueueError:
+        abort(404)
+    data = st.voice.wav(spoken_ticket(t.number), "zh") if st.voice else None
+    if not data:
+        abort(404)
+    return Response(data, mimetype="audio/wav", headers={"Cache-Control": "private, max-age=3600"})
 
 
 @bp.get("/rate")

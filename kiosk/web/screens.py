@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
 
-from .. import ledger, members
+from .. import documents, ledger, members
 from .context import station
 
 bp = Blueprint("screens", __name__)
@@ -29,10 +31,26 @@ def home():
     if request.args.get("idle"):
         session.pop("lang", None)
         session.pop("staff", None)
+        session.pop("big_text", None)
         session.pop("member", None)
         return redirect(url_for("screens.home"))
     to_rate = station().queue.last_to_rate(station().db())
     return render_template("home.html", tiles=TILES, not_yet=NOT_YET, to_rate=to_rate)
+
+
+@bp.get("/welcome")
+def welcome():
+    """The idle screen: who we are, when we are open, who is on duty, and the notices in turn."""
+    cfg = station().config
+    return render_template("welcome.html", guide=cfg.guide, notices=_notices())
+
+
+def _notices() -> list[dict[str, Any]]:
+    """Notices to rotate on the idle screen, each {"title": {zh, bo, en} or None, "body": {zh, bo, en}}:
+    the district's current ones first (policy briefings, events), then the station's own."""
+    st = station()
+    district = [{"title": n.title, "body": n.body} for n in documents.notices(st.db(), st.clock())]
+    return district + [{"title": None, "body": dict(n)} for n in st.config.guide.notices]
 
 
 @bp.get("/guide")

@@ -13,10 +13,35 @@
   let lastActivity = Date.now();
   let noticeTimer = null;
 
+  // What the kiosk played, for tests and operators: "chime", "voice".
+  function heard(what) {
+    body.dataset.heard = ((body.dataset.heard || "") + " " + what).trim();
+  }
+
   function chime() {
     try {
-      window.vstationChime(new (window.AudioContext || window.webkitAudioContext)(), 0.18, 0.2, 0.3);
+      const ctx = new (window.AudioContext || window.webkitAudioContext)();
+      if (ctx.state !== "running") { return; }   // the browser allows no sound yet: the words say it
+      window.vstationChime(ctx, 0.18, 0.2, 0.3);
+      heard("chime");
     } catch (e) { /* no audio device: the words on screen still say it */ }
+  }
+
+  // A screen that confirms an action (a ticket, a rating, a redemption) says so with a sound too,
+  // and, where the station has an offline voice, in words.
+  const confirmation = document.querySelector("[data-confirm]");
+  if (confirmation) {
+    chime();
+    const say = confirmation.dataset.say;
+    if (say) {
+      fetch(say).then(function (r) { return r.ok ? r.blob() : null; }).then(function (blob) {
+        if (!blob) { return; }               // no voice on this station: the chime said it
+        const player = new Audio(URL.createObjectURL(blob));
+        setTimeout(function () {
+          player.play().then(function () { heard("voice"); }, function () { /* not allowed */ });
+        }, 800);
+      });
+    }
   }
 
   function showNotice(html) {
@@ -70,9 +95,25 @@
     });
   });
 
-  const atRest = body.dataset.home === "1" && body.dataset.defaultLang === "yes";
+  // The idle screen shows the station's notices one after another.
+  const notices = document.querySelectorAll("[data-notice]");
+  let shown = 0;
+  if (notices.length > 1) {
+    setInterval(function () {
+      notices[shown].hidden = true;
+      shown = (shown + 1) % notices.length;
+      notices[shown].hidden = false;
+    }, 8000);
+  }
+
+  const welcome = document.querySelector("[data-welcome]") !== null;
+  const atRest = welcome || (body.dataset.home === "1" && body.dataset.defaultLang === "yes");
   setInterval(function () {
-    if (atRest) { return; }
+    if (atRest) {
+      // Home in the default language, untouched: the idle screen comes (not a countdown).
+      if (!welcome && Date.now() - lastActivity > idleSeconds * 1000) { window.location.href = "/welcome"; }
+      return;
+    }
     const left = idleSeconds - Math.floor((Date.now() - lastActivity) / 1000);
     if (left <= 0) { window.location.href = "/?idle=1"; return; }
     if (left <= warnSeconds) { idleCount.textContent = String(left); idleBox.hidden = false; }
