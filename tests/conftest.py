@@ -159,6 +159,18 @@ def kiosk_browser(playwright):
     b.close()
 
 
+def wait_healthy(url: str, timeout: float = 30) -> bool:
+    """Wait until a kiosk at `url` answers its health check (a process just started)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url + "/api/v1/health", timeout=1).close()
+            return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
 def wait_until(predicate, timeout: float = 3.0) -> bool:
     """Poll a condition another thread will make true; no timing is asserted."""
     pause = threading.Event()

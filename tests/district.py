@@ -13,7 +13,7 @@ import json
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import paho.mqtt.client as mqtt
 from mosquitto import Broker, District, SyncThread, station_config
@@ -40,7 +40,7 @@ class Pen:
         self.client.on_subscribe = lambda *_: ready.set()
         self.client.on_message = self._on_message
         self.client.connect(broker.host, broker.port)
-        self.client.subscribe(f"vstation/v1/+/cmd/+/result", qos=1)
+        self.client.subscribe("vstation/v1/+/cmd/+/result", qos=1)
         self.client.loop_start()
         assert ready.wait(10)
 
@@ -74,13 +74,17 @@ class Pen:
 class Linked:
     """One station's kiosk core and sync agent on one database, linked to `broker`; district stand-ins."""
 
-    def __init__(self, folder: Path, broker: Broker, *, key: bytes | None = KEY) -> None:
+    def __init__(self, folder: Path, broker: Broker, *, key: bytes | None = KEY,
+                 edit: Callable[[str], str] | None = None) -> None:
+        """`edit` rewrites the station.toml text before it is loaded (e.g. a pty card reader)."""
         mqtt_keys: dict[str, object] = {}
         if key is not None:
             (folder / "command.key").parent.mkdir(parents=True, exist_ok=True)
             (folder / "command.key").write_bytes(key + b"\n")
             mqtt_keys["command_key_file"] = str(folder / "command.key")
         self.path = station_config(folder, broker, **mqtt_keys)
+        if edit is not None:
+            self.path.write_text(edit(self.path.read_text(encoding="utf-8")), encoding="utf-8")
         self.config = cfg.load(self.path)
         conn = store.open_store(self.config.database_path)
         demo.seed(conn)

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, free_port, vstation
+from conftest import ROOT, free_port, vstation, wait_healthy
 
 from kiosk import backup, demo, outbox, store
 
@@ -110,14 +110,7 @@ def test_restore_refuses_while_the_kiosk_runs(config_path: Path, tmp_path: Path)
     kiosk = subprocess.Popen([sys.executable, "-m", "kiosk", "--config", str(config_path), "kiosk"], cwd=ROOT,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        import urllib.request
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        assert wait_healthy(f"http://127.0.0.1:{port}")
         result = vstation("--config", str(config_path), "restore", str(copy))
     finally:
         kiosk.terminate()

@@ -6,12 +6,11 @@ import sqlite3
 import subprocess
 import sys
 import time
-import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, free_port, vstation
+from conftest import ROOT, free_port, vstation, wait_healthy
 from mosquitto import Broker, make_tls, station_config
 
 from kiosk import checkup, outbox, store
@@ -197,13 +196,8 @@ def test_while_the_kiosk_runs_its_reports_are_shown(config_path: Path, tmp_path:
     kiosk = subprocess.Popen([sys.executable, "-m", "kiosk", "--config", str(config_path), "kiosk"], cwd=ROOT,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
+        assert wait_healthy(f"http://127.0.0.1:{port}")
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
         conn = sqlite3.connect(config_path.parent / "station.db")
         while time.monotonic() < deadline and not conn.execute("SELECT COUNT(*) FROM device_state").fetchone()[0]:
             time.sleep(0.1)

@@ -16,57 +16,32 @@ from pathlib import Path
 
 import pytest
 from conftest import wait_until
-from district import KEY, Pen
-from mosquitto import Broker, District, SyncThread, station_config
+from district import Linked
+from mosquitto import Broker
 from test_help_web import PHONE, ask
 from test_web import csrf_token
 
 from drivers.card_frames import rdm6300_frame
-from kiosk import config as cfg
-from kiosk import demo, hardware, outbox, store
-from kiosk.bus import Bus
-from kiosk.station import Station
 
 MEMBER = "0A1B2C3D4E"                      # 卓玛, M001
 
 
-class Loop:
-    """The kiosk core (with an rdm6300 reader on a pty) and sync agent of one station, and the district."""
+class Loop(Linked):
+    """One station linked to the district (tests/district.py), its card reader an rdm6300 on a pty."""
 
     def __init__(self, folder: Path, broker: Broker) -> None:
         folder.mkdir(parents=True)
-        (folder / "command.key").write_bytes(KEY + b"\n")
         self.master, self.slave = os.openpty()
-        path = station_config(folder, broker, command_key_file=str(folder / "command.key"))
-        path.write_text(path.read_text(encoding="utf-8").replace(
-            '[card_reader]\nkind = "sim"',
-            f'[card_reader]\nkind = "rdm6300"\ndevice = "{os.ttyname(self.slave)}"\ndebounce_seconds = 0.5'),
-            encoding="utf-8")
-        config = cfg.load(path)
-        conn = store.open_store(config.database_path)
-        demo.seed(conn)
-        outbox.forget(conn, 10**9)
-        conn.close()
-        hw = hardware.build(config)
-        self.station = Station(config, printer=hw.printer, reader=hw.reader, lockers=hw.lockers, bus=Bus())
-        self.station.start()
+        reader = (f'[card_reader]\nkind = "rdm6300"\ndevice = "{os.ttyname(self.slave)}"\n'
+                  'debounce_seconds = 0.5')
+        super().__init__(folder, broker, edit=lambda text: text.replace('[card_reader]\nkind = "sim"', reader))
         assert wait_until(lambda: self.station.reader.state.value == "ok", timeout=5)
-        self.district = District(broker)
-        self.pen = Pen(broker)
-        self.sync = SyncThread(path)
         from kiosk.web import create_app
 
         self.client = create_app(self.station, test_config={"TESTING": True}).test_client()
 
-    def events(self, type_: str) -> list[dict]:
-        with self.district.lock:
-            return sorted((e for e in self.district.events.values() if e["type"] == type_), key=lambda e: e["seq"])
-
     def close(self) -> None:
-        self.sync.stop()
-        self.pen.close()
-        self.district.close()
-        self.station.stop()
+        super().close()
         os.close(self.master)
         os.close(self.slave)
 

@@ -138,6 +138,9 @@ def test_a_replayed_command_is_refused_and_runs_once(linked: Linked):
     payload = signing.envelope(KEY, cmd)
     linked.pen.raw(cmd["id"], payload)
     assert answer(linked, cmd["id"])["status"] == "done"
+    # the sync process marks the result published just after it leaves: compare from then on
+    assert wait_until(lambda: linked.db().execute("SELECT published FROM inbox WHERE id = ?",
+                                                  (cmd["id"],)).fetchone()[0] == 1, 10)
     before = snapshot(linked.db())
     linked.pen.raw(cmd["id"], payload)                                    # the same bytes again
     again = {**cmd, "id": "other-id-0001"}                                # the same nonce under another id
