@@ -16,12 +16,10 @@ from __future__ import annotations
 
 import logging
 import select
-import threading
 from typing import Any, Callable, Iterable, Protocol
 
-from drivers.backoff import run_with_backoff
-from drivers.card_frames import Debouncer, is_valid_uid, normalise_uid
-from drivers.card_reader import ReaderState
+from drivers.card_frames import is_valid_uid, normalise_uid
+from drivers.card_reader import ReaderState, ReaderThread
 from drivers.errors import DeviceUnavailable
 
 __all__ = ["EvdevCardReader", "KeyStream", "key_char", "ENTER", "MAX_UID_CHARS"]
@@ -110,10 +108,6 @@ class KeyStream:
         return normalise_uid(text)
 
 
-def _ignore(*args: object) -> None:
-    """Default callback: do nothing."""
-
-
 def _evdev_input_device() -> Callable[[str], Any]:
     """Return ``evdev.InputDevice``, or raise DeviceUnavailable saying how to install it."""
     try:
@@ -123,7 +117,7 @@ def _evdev_input_device() -> Callable[[str], Any]:
     return evdev.InputDevice
 
 
-class EvdevCardReader:
+class EvdevCardReader(ReaderThread):
     """Reads card taps from a keyboard-wedge reader's evdev device in a background thread."""
 
     def __init__(
@@ -136,59 +130,9 @@ class EvdevCardReader:
         retry_max_s: float = 10.0,
     ) -> None:
         """Configure the reader; nothing is opened until ``start()`` (default factory: evdev.InputDevice)."""
-        self.device = device
-        self.when_card: Callable[[str], None] = _ignore
-        self.when_state: Callable[[ReaderState], None] = _ignore
-        self.state = ReaderState.UNKNOWN
-        self.last_error: str | None = None
+        super().__init__(device, stream_factory=KeyStream, debounce_s=debounce_s,
+                         retry_min_s=retry_min_s, retry_max_s=retry_max_s)
         self._factory = device_factory if device_factory is not None else _evdev_input_device()
-        self._debouncer = Debouncer(debounce_s)
-        self._retry = (retry_min_s, retry_max_s)
-        self._corrupt_before = 0
-        self._stream = KeyStream()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    @property
-    def corrupt_frames(self) -> int:
-        """Damaged key sequences seen since start (they were dropped)."""
-        return self._corrupt_before + self._stream.corrupt
-
-    def start(self) -> None:
-        """Start the reader thread (a daemon); calling it twice is harmless."""
-        if self._thread is not None and self._thread.is_alive():
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name=f"card-reader {self.device}", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 2.0) -> None:
-        """Stop the thread, ungrab and close the device; returns within about a second."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def _set_state(self, state: ReaderState, error: BaseException | None = None) -> None:
-        """Record a state change and report it (only when it changes)."""
-        if error is not None:
-            self.last_error = f"{type(error).__name__}: {error}"
-        if state is self.state:
-            return
-        self.state = state
-        log.info("card reader %s is %s%s", self.device, state.value, f" ({self.last_error})" if error else "")
-        self._call(self.when_state, state)
-
-    def _call(self, callback: Callable[..., None], *args: object) -> None:
-        """Call a user callback; a bug in it must not kill the reader thread."""
-        try:
-            callback(*args)
-        except Exception:
-            log.exception("card reader callback failed")
-
-    def _run(self) -> None:
-        """Open, read until the device fails, back off, repeat until stopped."""
-        run_with_backoff(self._stop, self._session, *self._retry)
 
     def _session(self) -> bool:
         """Open and grab the device, then read it until it fails; False if it could not be opened."""
@@ -206,8 +150,7 @@ class EvdevCardReader:
 
     def _read_device(self, device: Any) -> None:
         """Read key events until stopped or the device fails; always ungrab and close it."""
-        self._corrupt_before += self._stream.corrupt
-        self._stream = KeyStream()  # drop half a UID from before
+        self._fresh_stream()
         self._set_state(ReaderState.OK)
         try:
             while not self._stop.is_set():

@@ -19,7 +19,7 @@ import serial
 from drivers.backoff import run_with_backoff
 from drivers.card_frames import Debouncer, LineStream, Rdm6300Stream, normalise_uid
 
-__all__ = ["ReaderState", "SerialCardReader", "SimCardReader", "READER_KINDS"]
+__all__ = ["ReaderState", "ReaderThread", "SerialCardReader", "SimCardReader", "READER_KINDS"]
 
 log = logging.getLogger(__name__)
 
@@ -40,42 +40,38 @@ def _ignore(*args: object) -> None:
     """Default callback: do nothing."""
 
 
-class SerialCardReader:
-    """Reads card taps from a serial device in a background thread."""
+class ReaderThread:
+    """What every card reader shares: a daemon thread that opens the device, reads it until it
+    fails and opens it again with back-off; the state it reports; damaged input counted.
 
-    def __init__(
-        self,
-        device: str,
-        *,
-        kind: str = "rdm6300",
-        baudrate: int = 9600,
-        debounce_s: float = 2.0,
-        serial_factory: Callable[..., Any] = serial.Serial,
-        retry_min_s: float = 0.5,
-        retry_max_s: float = 10.0,
-    ) -> None:
-        """Configure the reader; nothing is opened until ``start()``."""
-        if kind not in READER_KINDS:
-            raise ValueError(f"unknown card reader kind {kind!r}; expected one of {', '.join(READER_KINDS)}")
+    Subclasses provide ``_session()`` (open, read until failure; False if it could not be opened)
+    and a ``stream_factory`` whose streams turn raw input into UIDs and count what they drop.
+    """
+
+    def __init__(self, device: str, *, stream_factory: Callable[[], Any], debounce_s: float,
+                 retry_min_s: float, retry_max_s: float) -> None:
         self.device = device
-        self.kind = kind
-        self.baudrate = baudrate
         self.when_card: Callable[[str], None] = _ignore
         self.when_state: Callable[[ReaderState], None] = _ignore
         self.state = ReaderState.UNKNOWN
         self.last_error: str | None = None
-        self._factory = serial_factory
         self._debouncer = Debouncer(debounce_s)
         self._retry = (retry_min_s, retry_max_s)
+        self._stream_factory = stream_factory
         self._corrupt_before = 0
-        self._stream = READER_KINDS[kind]()
+        self._stream = stream_factory()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     @property
     def corrupt_frames(self) -> int:
-        """Damaged frames or lines seen since start (they were dropped)."""
+        """Damaged frames, lines or key sequences seen since start (they were dropped)."""
         return self._corrupt_before + self._stream.corrupt
+
+    def _fresh_stream(self) -> None:
+        """A new parser for a new session: half a UID from before is dropped, the count is kept."""
+        self._corrupt_before += self._stream.corrupt
+        self._stream = self._stream_factory()
 
     def start(self) -> None:
         """Start the reader thread (a daemon); calling it twice is harmless."""
@@ -86,7 +82,7 @@ class SerialCardReader:
         self._thread.start()
 
     def stop(self, timeout: float = 2.0) -> None:
-        """Stop the thread and close the port; returns within about a second."""
+        """Stop the thread and close the device; returns within about a second."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
@@ -114,6 +110,33 @@ class SerialCardReader:
         run_with_backoff(self._stop, self._session, *self._retry)
 
     def _session(self) -> bool:
+        raise NotImplementedError
+
+
+class SerialCardReader(ReaderThread):
+    """Reads card taps from a serial device in a background thread."""
+
+    def __init__(
+        self,
+        device: str,
+        *,
+        kind: str = "rdm6300",
+        baudrate: int = 9600,
+        debounce_s: float = 2.0,
+        serial_factory: Callable[..., Any] = serial.Serial,
+        retry_min_s: float = 0.5,
+        retry_max_s: float = 10.0,
+    ) -> None:
+        """Configure the reader; nothing is opened until ``start()``."""
+        if kind not in READER_KINDS:
+            raise ValueError(f"unknown card reader kind {kind!r}; expected one of {', '.join(READER_KINDS)}")
+        super().__init__(device, stream_factory=READER_KINDS[kind], debounce_s=debounce_s,
+                         retry_min_s=retry_min_s, retry_max_s=retry_max_s)
+        self.kind = kind
+        self.baudrate = baudrate
+        self._factory = serial_factory
+
+    def _session(self) -> bool:
         """Open the port and read it until it fails; False if it could not be opened."""
         try:
             port = self._factory(self.device, baudrate=self.baudrate, timeout=READ_TIMEOUT_S)
@@ -125,8 +148,7 @@ class SerialCardReader:
 
     def _read_port(self, port: Any) -> None:
         """Read from an open port until stopped or the device fails; always close it."""
-        self._corrupt_before += self._stream.corrupt
-        self._stream = READER_KINDS[self.kind]()  # drop half a frame from before
+        self._fresh_stream()
         self._set_state(ReaderState.OK)
         try:
             while not self._stop.is_set():
