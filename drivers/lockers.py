@@ -85,24 +85,15 @@ class GpioLockerBank:
         door = None
         if door_pin is not None:
             door = DigitalInputDevice(door_pin, pull_up=True, pin_factory=pin_factory)
-            door.when_activated = self._reporter(slot_id, DoorState.CLOSED)
-            door.when_deactivated = self._reporter(slot_id, DoorState.OPEN)
+            door.when_activated = self._reporter("when_door", slot_id, DoorState.CLOSED)
+            door.when_deactivated = self._reporter("when_door", slot_id, DoorState.OPEN)
         return _Slot(relay, door)
 
     def _make_item(self, slot_id: str, item_pin: int, pin_factory: Any) -> DigitalInputDevice:
         """Create the item-present input of one slot (active = something in the slot)."""
         sensor = DigitalInputDevice(item_pin, pull_up=True, pin_factory=pin_factory)
-
-        def report(present: bool) -> Callable[[], None]:
-            def call() -> None:
-                try:
-                    self.when_item(slot_id, present)
-                except Exception:  # runs in gpiozero's thread; keep it alive
-                    log.exception("when_item callback failed for slot %s", slot_id)
-            return call
-
-        sensor.when_activated = report(True)
-        sensor.when_deactivated = report(False)
+        sensor.when_activated = self._reporter("when_item", slot_id, True)
+        sensor.when_deactivated = self._reporter("when_item", slot_id, False)
         return sensor
 
     def item(self, slot_id: str) -> bool | None:
@@ -110,15 +101,15 @@ class GpioLockerBank:
         sensor = self._slot(slot_id).item
         return None if sensor is None else bool(sensor.is_active)
 
-    def _reporter(self, slot_id: str, state: DoorState) -> Callable[[], None]:
-        """Make the gpiozero callback that reports one slot's door change."""
+    def _reporter(self, callback: str, slot_id: str, value: object) -> Callable[[], None]:
+        """Make the gpiozero callback that tells ``when_door`` or ``when_item`` (looked up when it fires,
+        as the station sets them after the bank is built) about one slot's change."""
 
         def report() -> None:
-            """Tell ``when_door`` about the change."""
             try:
-                self.when_door(slot_id, state)
+                getattr(self, callback)(slot_id, value)
             except Exception:  # runs in gpiozero's thread; keep it alive
-                log.exception("when_door callback failed for slot %s", slot_id)
+                log.exception("%s callback failed for slot %s", callback, slot_id)
 
         return report
 

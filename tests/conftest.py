@@ -90,7 +90,8 @@ def vstation(*args: str, env: dict[str, str] | None = None, timeout: float = 60)
 class Demo:
     """A running `vstation run --simulate` process (kiosk + sync) on a free port."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, *args: str) -> None:
+        """`args` go to `vstation run --simulate` after the port and data folder (e.g. `--mqtt H:P`)."""
         self.data_dir = data_dir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -98,7 +99,7 @@ class Demo:
         self.log = open(data_dir / "demo.log", "w+", encoding="utf-8")  # a pipe nobody reads would stall it
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "kiosk", "run", "--simulate", "--port", str(self.port),
-             "--data-dir", str(data_dir)],
+             "--data-dir", str(data_dir), *args],
             stdout=self.log, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
         self._wait_ready()
 

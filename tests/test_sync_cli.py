@@ -3,55 +3,18 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 
-from conftest import ROOT, free_port, vstation, wait_until
+from conftest import Demo, vstation, wait_until
 from mosquitto import Broker, District, station_config
 
 STATION = "demo-barkor-01"
 
 
-class MqttDemo:
-    """`vstation run --simulate --mqtt HOST:PORT` on a free port, its output in a file."""
-
-    def __init__(self, data_dir: Path, broker: Broker) -> None:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = data_dir / "demo.log"
-        with open(self.log_path, "w", encoding="utf-8") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "kiosk", "run", "--simulate", "--port", str(self.port), "--data-dir",
-                 str(data_dir), "--mqtt", f"{broker.host}:{broker.port}"],
-                stdout=log, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
-        if not wait_until(self._ready, 30):
-            self.stop()
-            raise RuntimeError("demo did not become ready: " + self.log_path.read_text())
-
-    def _ready(self) -> bool:
-        assert self.proc.poll() is None, self.log_path.read_text()
-        try:
-            with urllib.request.urlopen(self.url + "/api/v1/health", timeout=1):
-                return True
-        except OSError:
-            return False
-
-    def stop(self) -> str:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        return self.log_path.read_text(encoding="utf-8")
-
-
 def test_the_demo_with_mqtt_reports_to_the_district_end_to_end(tmp_path: Path, broker: Broker):
     district = District(broker)
-    demo = MqttDemo(tmp_path / "demo", broker)
+    demo = Demo(tmp_path / "demo", "--mqtt", f"{broker.host}:{broker.port}")
     try:
         assert wait_until(lambda: any(s == STATION and p["online"] for s, p, _ in district.status), 15)
         request = urllib.request.Request(demo.url + "/api/v1/tickets", data=json.dumps({"service": "consult"}).encode(),
