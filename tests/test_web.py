@@ -183,3 +183,13 @@ def test_the_idle_screen_rotates_the_districts_current_notices_first(client, sta
     assert "医保政策宣讲" in page and "不应出现" not in page
     client.get("/lang/en?next=/")
     assert "Saturday 10:00 in the activity room" in client.get("/welcome").get_data(as_text=True)
+
+
+def test_a_district_config_shows_on_every_screen_without_a_restart(client, station):
+    from kiosk import documents
+
+    assert "每天 8:30–12:00" in client.get("/").get_data(as_text=True)
+    body = {"version": 5, "schema": 1, "settings": {"guide": {"hours": {"zh": "每天 9:00–17:00", "en": "Daily 9–17"}}}}
+    assert documents.apply(station.db(), "config", body, sha256="t", new_member_points=10).status == "applied"
+    home = client.get("/").get_data(as_text=True)                   # the base template's opening hours
+    assert "每天 9:00–17:00" in home and "每天 8:30–12:00" not in home

@@ -38,7 +38,9 @@ def create_app(station: Station, *, simulated: bool = False,
         app.config.update(test_config)
     app.extensions["vstation"] = station
     app.extensions["vstation.simulated"] = simulated
-    app.jinja_env.globals.update(version=__version__, simulated=simulated, station_config=station.config)
+    app.jinja_env.globals.update(version=__version__, simulated=simulated)
+    # per render, not once: the district's config document may change it while the kiosk runs
+    app.context_processor(lambda: {"station_config": station.config})
 
     csrf.init_app(app)
     i18n.init_app(app, station.config.station.language)
