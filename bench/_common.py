@@ -13,7 +13,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kiosk import demo, store  # noqa: E402
+from kiosk import demo
+from kiosk.base import store
 
 
 def free_port() -> int:

@@ -7,7 +7,7 @@ into the other end and times each until the check-in notice arrives on
 (BEGIN IMMEDIATE, synchronous=FULL) before the push. Unknown cards commit a
 `card.unknown` event. A pty has no baud rate: on a real RDM6300 at 9600 baud
 the 14-byte frame itself takes 14.6 ms on the wire before any of this starts.
-Budget (DESIGN §5): p99 under 50 ms, tap to check-in committed and pushed.
+Budget (docs/architecture.md, Budgets): p99 under 50 ms, tap to check-in committed and pushed.
 Run: .venv/bin/python bench/card_tap.py [taps]
 """
 
@@ -23,7 +23,9 @@ from pathlib import Path
 from _common import demo_station, start_kiosk, summary
 
 from drivers.card_frames import rdm6300_frame
-from kiosk import config, roster, store
+from kiosk import config
+from kiosk.members import roster
+from kiosk.base import store
 
 WIRE_MS = 14 * 10 / 9600 * 1000     # 14 bytes, 8N1, at 9600 baud
 

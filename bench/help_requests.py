@@ -18,7 +18,7 @@ from pathlib import Path
 from _common import demo_station, summary
 
 from kiosk import config, hardware
-from kiosk.bus import Bus
+from kiosk.base.bus import Bus
 from kiosk.station import Station
 
 FILE_PRINTER = {'[printer]\nkind = "sim"': '[printer]\nkind = "file"\npath = "paper.bin"'}

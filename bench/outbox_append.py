@@ -14,7 +14,7 @@ from pathlib import Path
 
 from _common import ROOT  # noqa: F401  (puts the project on sys.path)
 
-from kiosk import outbox, store
+from kiosk.base import outbox, store
 
 
 def main(count: int) -> None:

@@ -18,14 +18,15 @@ from pathlib import Path
 
 from _common import ROOT, summary
 
-from kiosk import roster, store
-from kiosk.shop import Shop
+from kiosk.members import roster
+from kiosk.base import store
+from kiosk.shop.supermarket import Shop
 
 WORKER = """
 import json, sys, time
 sys.path.insert(0, sys.argv[4])
-from kiosk import store
-from kiosk.shop import Shop
+from kiosk.base import store
+from kiosk.shop.supermarket import Shop
 conn = store.open_store(sys.argv[1])
 shop = Shop("Asia/Shanghai")
 times = []

@@ -5,7 +5,7 @@ bulk insert; the business transactions are measured by outbox_append.py).
 Then `vstation sync` runs as its own process against a local mosquitto and
 a district stand-in that acks every pack; this script samples the process's
 VmHWM (peak RSS) from /proc and waits until the district has every seq and
-the outbox is empty. Budget (DESIGN §5): no loss, peak RSS under 100 MB.
+the outbox is empty. Budget (docs/architecture.md, Budgets): no loss, peak RSS under 100 MB.
 Run: .venv/bin/python bench/sync_backlog.py [events]
 """
 
@@ -21,7 +21,8 @@ from pathlib import Path
 from _common import ROOT  # noqa: F401  (puts the project on sys.path)
 from sync_drain import Counter, outbox_depth, start_sync  # (puts tests/ on sys.path: the mosquitto helper)
 
-from kiosk import config, store
+from kiosk import config
+from kiosk.base import store
 from mosquitto import Broker, station_config
 
 

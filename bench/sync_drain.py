@@ -6,7 +6,7 @@ process empties a real outbox of N events (packs of ≤ 100 at QoS 1) and the
 subscriber acks every pack (`events/ack`), so the events are also forgotten.
 The bare loop: a separate process with paho defaults (loop_start, publish
 all N payloads at QoS 1, wait for every PUBACK). Rates are events per second
-as the subscriber received them, first to last. Goal (DESIGN §5): ratio ≥ 1.
+as the subscriber received them, first to last. Goal (docs/architecture.md, Budgets): ratio ≥ 1.
 Run: .venv/bin/python bench/sync_drain.py [events]
 """
 
@@ -30,7 +30,8 @@ import paho.mqtt.client as mqtt  # noqa: E402
 from mosquitto import Broker, station_config  # noqa: E402
 from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
 
-from kiosk import config, outbox, store  # noqa: E402
+from kiosk import config
+from kiosk.base import outbox, store
 
 BARE = """
 import sys, time, paho.mqtt.client as mqtt

@@ -30,8 +30,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from mosquitto import Broker, District, station_config  # noqa: E402
 
-from kiosk import config as cfg  # noqa: E402
-from kiosk import outbox, store  # noqa: E402
+from kiosk import config as cfg
+from kiosk.base import outbox, store
 
 TICK = os.sysconf("SC_CLK_TCK")
 

@@ -8,7 +8,7 @@ the HTTP response is sent; "last byte" is when the response has arrived *and*
 the file has grown by a complete ticket (ending with its cut).
 Also printed: bytes per ticket in text (gb18030) and raster mode, and what
 they cost on a serial line at 9600 and 115200 baud (8N1: 10 bits per byte).
-Budget (DESIGN §5): p50 under 100 ms.
+Budget (docs/architecture.md, Budgets): p50 under 100 ms.
 Run: .venv/bin/python bench/ticket_print.py [tickets]
 """
 
@@ -28,7 +28,7 @@ from _common import demo_station, start_kiosk, summary
 from drivers.sim_printer import SimPrinter
 from kiosk import config as cfg
 from kiosk import hardware
-from kiosk.bus import Bus
+from kiosk.base.bus import Bus
 from kiosk.station import Station
 
 FILE_PRINTER = {'[printer]\nkind = "sim"': '[printer]\nkind = "file"\npath = "paper.bin"'}

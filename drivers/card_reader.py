@@ -16,8 +16,8 @@ from typing import Any, Callable
 
 import serial
 
-from drivers.backoff import run_with_backoff
 from drivers.card_frames import Debouncer, LineStream, Rdm6300Stream, normalise_uid
+from drivers.reopen import run_with_backoff
 
 __all__ = ["ReaderState", "ReaderThread", "SerialCardReader", "SimCardReader", "READER_KINDS"]
 

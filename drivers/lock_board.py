@@ -1,6 +1,6 @@
 """RS485 "8A" lock-control boards: pure frame functions, and a locker bank over pyserial.
 
-Frames (DESIGN §7), built from their fields, never typed as hex:
+Frames (docs/architecture.md, Facts that bite), built from their fields, never typed as hex:
 
 * open one lock:   ``8A board channel 11 BCC``
 * query one door:  ``80 board channel 33 BCC``

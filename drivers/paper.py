@@ -11,7 +11,17 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING
 
-from drivers.paper_decoder import QR, Control, Cut, Feed, Image, Item, Text, Unknown, decode_items
+from drivers.paper_decoder import (
+    QR,
+    Control,
+    Cut,
+    Feed,
+    Image,
+    Item,
+    Text,
+    Unknown,
+    decode_items,
+)
 
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
@@ -53,7 +63,8 @@ def _placed(block: PILImage, width_px: int, align: str) -> PILImage:
 
 def _dashes(width_px: int, *, height: int = 24, dash: int = 8, thick: int = 2) -> PILImage:
     """Draw a dashed line across the strip (a cut mark, or a rule of hyphens)."""
-    from PIL import Image as PILImages, ImageDraw
+    from PIL import Image as PILImages
+    from PIL import ImageDraw
 
     strip = PILImages.new("L", (width_px, height), 255)
     draw = ImageDraw.Draw(strip)

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import Any, Callable
 
+from escpos.capabilities import get_profile
 from escpos.constants import PAPER_FULL_CUT, QR_ECLEVEL_M
 from escpos.printer import Dummy
 
 from drivers import raster
-from drivers.printer_util import clean_text, printable_in_gb18030, qr_image, raster_command
+from drivers.printer_util import (
+    clean_text,
+    printable_in_gb18030,
+    qr_image,
+    raster_command,
+)
 
-if TYPE_CHECKING:
-    from drivers.printer import EscposPrinter
+__all__ = ["Capabilities", "PrintJob", "TEXT_MODES", "profile_capabilities"]
 
-__all__ = ["PrintJob"]
+TEXT_MODES = ("gb18030", "raster")
 
 FS_CHINESE_ON = b"\x1c&"
 FS_CHINESE_OFF = b"\x1c."
@@ -23,14 +29,47 @@ ALIGNS = ("left", "center", "right")
 FONT_A_DOTS = 12
 
 
-class PrintJob:
-    """Collects one slip's commands and sends them all at once when the block ends."""
+@dataclass(frozen=True)
+class Capabilities:
+    """The parts of a python-escpos profile that change what we send."""
 
-    def __init__(self, printer: EscposPrinter) -> None:
-        """Start an empty slip for ``printer`` (begins with ``ESC @``)."""
-        self._printer = printer
+    width_px: int
+    cutter: bool
+    native_qr: bool
+
+
+def profile_capabilities(profile: str | None) -> Capabilities:
+    """Read paper width, cutter and native QR support from a python-escpos profile."""
+    try:
+        data = get_profile(profile).profile_data
+    except KeyError:
+        raise ValueError(f"unknown printer profile {profile!r} (see python-escpos capabilities)") from None
+    pixels = data.get("media", {}).get("width", {}).get("pixels")
+    features = data.get("features", {})
+    return Capabilities(
+        width_px=pixels if isinstance(pixels, int) else 576,
+        cutter=bool(features.get("paperFullCut") or features.get("paperPartCut")),
+        native_qr=bool(features.get("qrCode")),
+    )
+
+
+class PrintJob:
+    """Collects one slip's commands and hands them to ``send`` all at once when the block ends."""
+
+    def __init__(self, caps: Capabilities, send: Callable[[bytes], None], *, profile: Any = None,
+                 text_mode: str = "gb18030", fonts: raster.FontSet | None = None) -> None:
+        """Start an empty slip (it begins with ``ESC @``) for a printer with ``caps``.
+
+        ``profile`` is the python-escpos profile object the commands are built for; text the
+        printer's font cannot show is rendered with ``fonts``.
+        """
+        if text_mode not in TEXT_MODES:
+            raise ValueError(f"text_mode must be one of {TEXT_MODES}, not {text_mode!r}")
+        self._caps, self._send, self._text_mode = caps, send, text_mode
+        self._fonts = fonts or raster.find_fonts()
         self._buf = Dummy()
-        self._buf.profile = printer.device.profile
+        if profile is not None:
+            self._buf.profile = profile
         self._buf.hw("INIT")
 
     def __enter__(self) -> PrintJob:
@@ -45,7 +84,7 @@ class PrintJob:
     ) -> None:
         """Send the whole slip, or nothing if the block raised."""
         if exc_type is None:
-            self._printer.send(self.data)
+            self._send(self.data)
 
     @property
     def data(self) -> bytes:
@@ -68,7 +107,7 @@ class PrintJob:
         """Print one line or paragraph and end it with a newline."""
         s = clean_text(s)
         self._check(align, scale)
-        if self._printer.text_mode == "raster" or not printable_in_gb18030(s):
+        if self._text_mode == "raster" or not printable_in_gb18030(s):
             return self._raster(s, align, scale, bold)
         self._style(align, scale, bold)
         if s.isascii():
@@ -81,7 +120,7 @@ class PrintJob:
     def _raster(self, s: str, align: str, scale: int, bold: bool) -> PrintJob:
         """Print text as an image rendered with our fonts."""
         image = raster.render_text(
-            s, width_px=self._printer.width_px, scale=scale, align=align, bold=bold, fonts=self._printer.fonts
+            s, width_px=self._caps.width_px, scale=scale, align=align, bold=bold, fonts=self._fonts
         )
         self._style("left", 1, False)  # the image carries its own alignment and size
         self._buf._raw(raster_command(image))
@@ -92,11 +131,11 @@ class PrintJob:
         if not data:
             raise ValueError("QR payload is empty")
         self._buf.set(align="center")
-        if self._printer.native_qr:
+        if self._caps.native_qr:
             self._buf.qr(data, size=size, native=True, ec=QR_ECLEVEL_M)
             self._buf._raw(b"\n")
         else:
-            self._buf._raw(raster_command(qr_image(data, size=size, max_px=self._printer.width_px)))
+            self._buf._raw(raster_command(qr_image(data, size=size, max_px=self._caps.width_px)))
         self._buf.set(align="left")
         return self
 
@@ -110,7 +149,7 @@ class PrintJob:
 
     def cut(self) -> PrintJob:
         """Feed past the cutter and cut; without a cutter only feed so it can be torn off."""
-        if self._printer.cutter:
+        if self._caps.cutter:
             self._buf.print_and_feed(6)
             self._buf._raw(PAPER_FULL_CUT)
         else:
@@ -120,5 +159,5 @@ class PrintJob:
     def rule(self) -> PrintJob:
         """Print a dashed line across the full paper width."""
         self._style("left", 1, False)
-        self._buf._raw(b"-" * (self._printer.width_px // FONT_A_DOTS) + b"\n")
+        self._buf._raw(b"-" * (self._caps.width_px // FONT_A_DOTS) + b"\n")
         return self

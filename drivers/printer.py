@@ -12,18 +12,16 @@ from __future__ import annotations
 import errno
 import functools
 import threading
-from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from escpos.capabilities import get_profile
 from escpos.constants import RT_STATUS_ONLINE, RT_STATUS_PAPER
 from escpos.escpos import Escpos
 from escpos.exceptions import DeviceNotFoundError
 
 from drivers import raster
 from drivers.errors import DeviceUnavailable, PaperOut, PrinterOffline
-from drivers.print_job import PrintJob
+from drivers.print_job import TEXT_MODES, Capabilities, PrintJob, profile_capabilities
 from drivers.printer_file import AppendFile
 
 __all__ = [
@@ -38,9 +36,6 @@ __all__ = [
     "AppendFile",
 ]
 
-TEXT_MODES = ("gb18030", "raster")
-
-
 class PrinterState(str, Enum):
     """What the printer last said about itself; UNKNOWN when it did not answer."""
 
@@ -49,30 +44,6 @@ class PrinterState(str, Enum):
     PAPER_OUT = "paper_out"
     OFFLINE = "offline"
     UNKNOWN = "unknown"
-
-
-@dataclass(frozen=True)
-class Capabilities:
-    """The parts of a python-escpos profile that change what we send."""
-
-    width_px: int
-    cutter: bool
-    native_qr: bool
-
-
-def profile_capabilities(profile: str | None) -> Capabilities:
-    """Read paper width, cutter and native QR support from a python-escpos profile."""
-    try:
-        data = get_profile(profile).profile_data
-    except KeyError:
-        raise ValueError(f"unknown printer profile {profile!r} (see python-escpos capabilities)") from None
-    pixels = data.get("media", {}).get("width", {}).get("pixels")
-    features = data.get("features", {})
-    return Capabilities(
-        width_px=pixels if isinstance(pixels, int) else 576,
-        cutter=bool(features.get("paperFullCut") or features.get("paperPartCut")),
-        native_qr=bool(features.get("qrCode")),
-    )
 
 
 def _status_byte(reply: bytes) -> int | None:
@@ -134,9 +105,15 @@ class EscposPrinter:
         self._can_query = type(device)._read is not Escpos._read
         self._answers: bool | None = None
 
+    @property
+    def capabilities(self) -> Capabilities:
+        """Paper width, cutter and native QR, as this printer was built with."""
+        return Capabilities(self.width_px, self.cutter, self.native_qr)
+
     def job(self) -> PrintJob:
         """Start a slip; it is sent when the ``with`` block ends without an error."""
-        return PrintJob(self)
+        return PrintJob(self.capabilities, self.send, profile=self.device.profile, text_mode=self.text_mode,
+                        fonts=self.fonts)
 
     def send(self, data: bytes) -> None:
         """Write a finished slip in one write; raise PaperOut or PrinterOffline."""

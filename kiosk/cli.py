@@ -1,4 +1,4 @@
-"""`vstation`: the one command line of the station (DESIGN §4.1)."""
+"""`vstation`: the one command line of the station (docs/architecture.md, Command line)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .errors import VStationError
+from .base.errors import VStationError
 
 
 def _hostport(text: str) -> tuple[str, int]:
@@ -94,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
 def _set_pin(config, member_id: str, *, from_stdin: bool) -> int:
     import getpass
 
-    from . import staff, store
+    from .base import store
+    from .members import staff
 
     if from_stdin:
         pin = sys.stdin.readline().strip()
@@ -116,7 +117,8 @@ def _set_pin(config, member_id: str, *, from_stdin: bool) -> int:
 
 
 def _roster_import(config, path: Path) -> int:
-    from . import roster, store
+    from .base import store
+    from .members import roster
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -133,7 +135,7 @@ def _roster_import(config, path: Path) -> int:
 
 
 def _backup_or_restore(config, args: argparse.Namespace) -> int:
-    from . import backup
+    from .upkeep import backup
 
     if args.command == "backup":
         done = backup.backup(config.database_path, args.dest, keep=args.keep)
@@ -184,11 +186,12 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run_demo(data_dir=args.data_dir or default_data_dir(), port=args.port, mqtt=args.mqtt,
                         config_path=Path(args.config) if args.config else None)
     if args.command == "init":
-        from .initialise import init
+        from .upkeep.initialise import init
         return init(cfg.config_path(args.config), database=args.database, station_id=args.station_id)
     if args.command == "check":
-        from .checkup import check_path
-        return check_path(cfg.config_path(args.config))
+        from . import hardware
+        from .upkeep.checkup import check_path
+        return check_path(cfg.config_path(args.config), devices=hardware.openers())
     config = cfg.load(cfg.config_path(args.config))
     if args.command == "kiosk":
         from .runner import serve_kiosk

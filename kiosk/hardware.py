@@ -8,14 +8,11 @@ tap, gpiozero MockFactory pins) behind the same interfaces.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
+from .base.errors import HardwareError
+from .base.texts import BUNDLED_FONTS
 from .config import Config, DeviceSettings, LockerSettings
-from .errors import HardwareError
-
-#: Fonts shipped with the package (scripts/make-fonts.py): screens and raster slips use them.
-BUNDLED_FONTS = Path(__file__).resolve().parent / "fonts"
 
 
 @dataclass
@@ -96,6 +93,11 @@ def build_lockers(settings: LockerSettings) -> Any:
     except Exception as exc:  # gpiozero raises its own tree (BadPinFactory, PinInvalidPin, …)
         raise HardwareError(f"lockers ({settings.kind}): cannot be opened: {exc}") from None
     raise HardwareError(f'lockers.kind = "{settings.kind}" is not supported by this vstation version yet')
+
+
+def openers() -> dict[str, Callable[[Any], Any]]:
+    """How `vstation check` opens each kind of device (kiosk/upkeep/checkup.py)."""
+    return {"printer": build_printer, "card_reader": build_reader, "lockers": build_lockers}
 
 
 def build_voice() -> Any:

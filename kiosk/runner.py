@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Callable
 
 from . import config as cfg
-from . import demo, hardware, sdnotify, store
-from .bus import Bus
+from . import demo, hardware
+from .base import sdnotify, store
+from .base.bus import Bus
+from .base.errors import VStationError
 from .config import Config
-from .errors import VStationError
+from .district.commands import Commander
 from .station import Station
 
 log = logging.getLogger(__name__)
@@ -47,6 +49,7 @@ def serve_kiosk(config: Config, *, on_ready: Callable[[str], None] | None = None
                             "(is another kiosk running?)") from None
         url = f"http://{config.kiosk.host}:{server.effective_port}/"
         station.start()
+        commander = Commander(station).start()
         signal.signal(signal.SIGTERM, _exit_on_signal)
         log.info("kiosk of %s ready at %s", config.station.id, url)
         if on_ready:
@@ -57,6 +60,7 @@ def serve_kiosk(config: Config, *, on_ready: Callable[[str], None] | None = None
             server.run()
         finally:
             watchdog.stop()
+            commander.stop()
             station.stop()
     return 0
 

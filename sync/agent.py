@@ -1,4 +1,4 @@
-"""The sync process: the station's link to the district over MQTT (DESIGN §4.4).
+"""The sync process: the station's link to the district over MQTT (docs/mqtt.md).
 
 One thread does everything that touches the database: it takes what paho's
 network thread reports from a queue (connected, PUBACK, messages), keeps
@@ -18,11 +18,10 @@ import threading
 import time
 from typing import Any, Callable
 
-from kiosk import outbox, sdnotify, store
+from kiosk.base import outbox, sdnotify, store
+from kiosk.base.clock import now_rfc3339
 from kiosk.config import Config
-from kiosk.outbox import now_rfc3339
-
-from kiosk import documents
+from kiosk.district import documents
 
 from . import diagnostics, presence, schemas, telemetry
 from .commands import Commands, load_key

@@ -7,7 +7,7 @@ the exact command text (`hmac.compare_digest`), the command's shape, its id
 equal to the topic's, its station this one, not expired and living at most
 24 h, on the allowlist with valid args, and finally nonce and id never seen
 (kept in the database until expiry). Accepted commands go into the inbox:
-hardware ones are run by the kiosk process (kiosk/commands.py), the sync
+hardware ones are run by the kiosk process (kiosk/district/commands.py), the sync
 process's own (`events.replay`, `config.resend`, `diagnostics`) here at once.
 Results are published as they are finished.
 """
@@ -21,9 +21,10 @@ import sqlite3
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
-from kiosk import inbox
+from kiosk.base.clock import rfc3339
 from kiosk.config import MqttSettings
-from kiosk.document_kinds import parse_time
+from kiosk.district import inbox
+from kiosk.district.kinds import parse_time
 
 from . import schemas, signing
 
@@ -89,7 +90,7 @@ def verify(payload: bytes, *, key: bytes | None, station: str, topic_id: str,
     if ts is None or expires is None:
         raise Refused("ts and expires must be RFC 3339 times with an offset", name)
     if expires <= now:
-        raise Refused(f"expired at {signing.rfc3339(expires)}", name)
+        raise Refused(f"expired at {rfc3339(expires)}", name)
     if expires - ts > MAX_LIFETIME or ts > now + FUTURE_SKEW:
         raise Refused("expires more than 24 h after ts, or ts is in the future", name)
     if name not in schemas.COMMAND_ARGS or name not in RUNS_IN:
@@ -97,7 +98,7 @@ def verify(payload: bytes, *, key: bytes | None, station: str, topic_id: str,
     problems = schemas.errors(schemas.COMMAND_ARGS[name], cmd["args"], "args")
     if problems:
         raise Refused("bad args: " + "; ".join(problems[:5]), name)
-    return inbox.Command(cmd["id"], name, cmd["args"], RUNS_IN[name], signing.rfc3339(expires)), cmd["nonce"]
+    return inbox.Command(cmd["id"], name, cmd["args"], RUNS_IN[name], rfc3339(expires)), cmd["nonce"]
 
 
 class Commands:

@@ -8,8 +8,10 @@ import sys
 from importlib import metadata
 from typing import Any
 
-from kiosk import __version__, device_state, documents, store
+from kiosk import __version__
+from kiosk.base import device_state, store
 from kiosk.config import Config
+from kiosk.district import documents
 
 from . import telemetry
 

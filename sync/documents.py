@@ -2,7 +2,7 @@
 
 Only the face: the payload is capped before it is read, decoded, its schema
 version and JSON shape checked against sync/schemas.py, and then handed to
-the core (kiosk/documents.py), which applies it in one transaction if it is
+the core (kiosk/district/documents.py), which applies it in one transaction if it is
 newer and passes the station's rules. Whatever is wrong is reported as a
 `config.rejected` event and a log line; nothing of the station changes.
 """
@@ -14,8 +14,8 @@ import logging
 import sqlite3
 from typing import Any
 
-from kiosk import documents
 from kiosk.config import Config
+from kiosk.district import documents
 
 from . import schemas
 

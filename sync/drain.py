@@ -20,7 +20,8 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from kiosk import outbox
+from kiosk.base import outbox
+from kiosk.base.clock import now_rfc3339
 
 log = logging.getLogger("sync.drain")
 
@@ -100,7 +101,7 @@ class Drain:
         """The newest event in the outbox (an index lookup: cheap enough to poll)."""
         return self.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
 
-    def pump(self, ts: Callable[[], str] = outbox.now_rfc3339) -> int:
+    def pump(self, ts: Callable[[], str] = now_rfc3339) -> int:
         """Publish packs while the window allows; return how many events went out."""
         self._check_ack_timeout()
         self.forget()

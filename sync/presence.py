@@ -11,8 +11,8 @@ import sqlite3
 from typing import Any
 
 from kiosk import __version__
-from kiosk.outbox import now_rfc3339
-from kiosk.store import transaction
+from kiosk.base.clock import now_rfc3339
+from kiosk.base.store import transaction
 
 # The last will is fixed when the client connects, so it carries no time: the
 # district takes the moment it received it.

@@ -1,4 +1,4 @@
-"""JSON schemas of the MQTT payloads (DESIGN §4.4), and the small validator that applies them.
+"""JSON schemas of the MQTT payloads (docs/mqtt.md), and the small validator that applies them.
 
 These dictionaries are the one source: the code validates what the district
 sends with them, the tests check what the station sends against them, and a

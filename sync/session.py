@@ -23,40 +23,16 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from kiosk.base.errors import ConfigError
 from kiosk.config import MqttSettings
-from kiosk.errors import ConfigError
+
+from .topics import Topics
 
 log = logging.getLogger("sync.session")
 
-PREFIX = "vstation/v1"
 KEEPALIVE_S = 30                      # the broker publishes the last will within ~1.5 × this
 SESSION_EXPIRY_S = 7 * 24 * 3600      # v5: the broker keeps our subscriptions this long offline
 RECONNECT_MIN_S, RECONNECT_MAX_S = 1, 60
-
-
-@dataclass(frozen=True)
-class Topics:
-    """The station's topics under `vstation/v1/{station}/` (DESIGN §4.4)."""
-    station: str
-
-    def topic(self, leaf: str) -> str:
-        return f"{PREFIX}/{self.station}/{leaf}"
-
-    @property
-    def status(self) -> str:
-        return self.topic("status")
-
-    @property
-    def telemetry(self) -> str:
-        return self.topic("telemetry")
-
-    @property
-    def events(self) -> str:
-        return self.topic("events")
-
-    @property
-    def events_ack(self) -> str:
-        return self.topic("events/ack")
 
 
 # -- what the network thread tells the agent ----------------------------------

@@ -18,6 +18,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from kiosk.base.clock import rfc3339
+
+from .topics import Topics
+
 MIN_KEY_BYTES = 16
 
 
@@ -32,10 +36,6 @@ def read_key(path: str | Path) -> bytes:
 def mac(key: bytes, text: bytes) -> str:
     """Lower-case hex HMAC-SHA256 of `text` under `key`."""
     return hmac.new(key, text, hashlib.sha256).hexdigest()
-
-
-def rfc3339(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
 
 
 def command(station: str, name: str, args: dict[str, Any] | None = None, *, lifetime_s: float = 300,
@@ -55,4 +55,4 @@ def envelope(key: bytes, cmd: dict[str, Any]) -> bytes:
 
 
 def topic(station: str, command_id: str) -> str:
-    return f"vstation/v1/{station}/cmd/{command_id}"
+    return Topics(station).topic(f"cmd/{command_id}")

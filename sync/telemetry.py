@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from kiosk import device_state, outbox
+from kiosk.base import device_state, outbox
+from kiosk.base.clock import local_day, now_rfc3339, utc_now
 from kiosk.config import Config
-from kiosk.outbox import now_rfc3339
+from kiosk.tickets.stats import waiting
 
 THERMAL = Path("/sys/class/thermal")
 STALE_INTERVALS = 3
@@ -87,8 +88,7 @@ def devices(conn: sqlite3.Connection, slot_ids: list[str], max_age_s: float,
 
 def tickets_waiting(conn: sqlite3.Connection, zone: str, now: datetime | None = None) -> int:
     """Tickets still waiting today (the station's local day)."""
-    day = (now or datetime.now(timezone.utc)).astimezone(ZoneInfo(zone)).date().isoformat()
-    return conn.execute("SELECT COUNT(*) FROM tickets WHERE state = 'waiting' AND day = ?", (day,)).fetchone()[0]
+    return waiting(conn, local_day(now or utc_now(), ZoneInfo(zone)))
 
 
 def collect(conn: sqlite3.Connection, config: Config, *, started: float, sync: dict[str, Any],

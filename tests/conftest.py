@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from kiosk import config as cfg
-from kiosk import demo, hardware, outbox, store
-from kiosk.bus import Bus
+from kiosk import demo, hardware
+from kiosk.base import outbox, store
+from kiosk.base.bus import Bus
 from kiosk.station import Station
 
 ROOT = Path(__file__).resolve().parent.parent

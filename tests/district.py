@@ -1,7 +1,7 @@
 """Test helpers of the downstream direction: a station linked to a real mosquitto, and the district's pen.
 
 `Linked` runs the two processes' parts of one station in the test process:
-the kiosk's core (`Station`, with its inbox thread) and the sync agent
+the kiosk's core (`Station`, with the `Commander` thread of its inbox) and the sync agent
 (`SyncThread`), on one database. `Pen` is the district stand-in's writing
 hand: it publishes retained documents and signed commands and collects
 what comes back on `cmd/{id}/result`.
@@ -20,8 +20,10 @@ from mosquitto import Broker, District, SyncThread, station_config
 from paho.mqtt.enums import CallbackAPIVersion
 
 from kiosk import config as cfg
-from kiosk import demo, hardware, outbox, store
-from kiosk.bus import Bus
+from kiosk import demo, hardware
+from kiosk.base import outbox, store
+from kiosk.base.bus import Bus
+from kiosk.district.commands import Commander
 from kiosk.station import Station
 from sync import signing
 
@@ -94,6 +96,7 @@ class Linked:
         self.station = Station(self.config, printer=hw.printer, reader=hw.reader, lockers=hw.lockers, bus=Bus(),
                                voice=None)
         self.station.start()
+        self.commander = Commander(self.station).start()
         self.district = District(broker)
         self.pen = Pen(broker)
         self.sync = SyncThread(self.path)
@@ -117,6 +120,7 @@ class Linked:
         self.sync.stop()
         self.pen.close()
         self.district.close()
+        self.commander.stop()
         self.station.stop()
 
 

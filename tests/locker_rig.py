@@ -5,17 +5,27 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from gpiozero.pins.mock import MockFactory
 
 from drivers.lockers import GpioLockerBank
-from kiosk import demo, outbox, store
-from kiosk.bus import Bus
+from kiosk import demo
+from kiosk.base import outbox, store
+from kiosk.base.bus import Bus
 from kiosk.config import Config
+from kiosk.lockers.machine import LockerRefusal
 from kiosk.station import Station
 
 PINS = {"U1": (17, 27, 24), "U2": (22, 23, 25), "C1": (5, 6, 12), "C2": (13, 19, 16)}
 RULES = {"open_timeout_seconds": 0.4, "door_settle_seconds": 0.0, "fault_after": 3, "door_alarm_seconds": 60,
          "umbrella_due_hours": 72, "charging_max_hours": 4, "overdue_points": 0}
+
+
+def refused(action, *args, **kwargs) -> str:
+    """The code of the LockerRefusal that a locker action raises (no door may open)."""
+    with pytest.raises(LockerRefusal) as caught:
+        action(*args, **kwargs)
+    return caught.value.code
 
 
 class FakeClock:

@@ -13,14 +13,16 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, free_port, vstation, wait_healthy
 
-from kiosk import backup, demo, outbox, store
+from kiosk.upkeep import backup
+from kiosk import demo
+from kiosk.base import outbox, store
 
 # A second process doing what the kiosk does: one event per BEGIN IMMEDIATE transaction, as fast as it can.
 # After each commit it writes the last committed seq to a file, so the test knows what was committed when.
 WRITER = """
 import sys
 from pathlib import Path
-from kiosk import outbox, store
+from kiosk.base import outbox, store
 conn = store.open_store(sys.argv[1])
 mark = Path(sys.argv[2])
 n = 0

@@ -13,8 +13,10 @@ import pytest
 from conftest import ROOT, free_port, vstation, wait_healthy
 from mosquitto import Broker, make_tls, station_config
 
-from kiosk import checkup, outbox, store
+from kiosk.upkeep import checkup
+from kiosk.base import outbox, store
 from kiosk import config as cfg
+from kiosk import hardware
 
 
 def _lines(result) -> dict[str, str]:
@@ -160,7 +162,7 @@ def test_a_broker_that_never_answers_times_out(config_path: Path):
         _replace(config_path, "[mqtt]\nenabled = false\n",
                  f'[mqtt]\nenabled = true\nhost = "127.0.0.1"\nport = {port}\ntls_ca = "{ca}"\n')
         lines: list[str] = []
-        code = checkup.check_path(config_path, out=lines.append, timeout_s=0.5)
+        code = checkup.check_path(config_path, devices=hardware.openers(), out=lines.append, timeout_s=0.5)
     finally:
         server.close()
     assert code == 1
@@ -170,7 +172,7 @@ def test_a_broker_that_never_answers_times_out(config_path: Path):
 def test_a_clock_in_1970_fails(config_path: Path):
     store.open_store(config_path.parent / "station.db").close()
     lines: list[str] = []
-    code = checkup.check(cfg.load(config_path), out=lines.append,
+    code = checkup.check(cfg.load(config_path), devices=hardware.openers(), out=lines.append,
                          clock=lambda: datetime(1970, 1, 1, 0, 0, 12, tzinfo=timezone.utc))
     assert code == 1
     clock = next(line for line in lines if line.split()[1] == "clock")
@@ -184,7 +186,7 @@ def test_a_clock_behind_the_newest_record_fails(config_path: Path):
         outbox.append(conn, "ticket.issued", {"ticket_id": "t1"}, ts="2026-11-20T09:00:00.000+00:00")
     conn.close()
     lines: list[str] = []
-    code = checkup.check(cfg.load(config_path), out=lines.append,
+    code = checkup.check(cfg.load(config_path), devices=hardware.openers(), out=lines.append,
                          clock=lambda: datetime(2026, 11, 18, 9, 0, tzinfo=timezone.utc))
     assert code == 1
     assert any(line.startswith("FAIL  clock") and "2 d 0 h behind the newest record" in line for line in lines)

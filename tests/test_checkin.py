@@ -7,8 +7,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from test_queue import Clock
 
-from kiosk import ledger, members, outbox, roster, store
-from kiosk.checkin import Visits, visit_points
+from kiosk.members import ledger, cards, roster
+from kiosk.base import outbox, store
+from kiosk.members.visits import Visits, visit_points
 
 NINE = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)       # 09:00 in Asia/Shanghai
 
@@ -33,7 +34,7 @@ def visits(config, clock) -> Visits:
 
 
 def member(conn, uid: str = "0A1B2C3D4E"):
-    return members.find_by_card(conn, uid)
+    return cards.find_by_card(conn, uid)
 
 
 def test_first_tap_checks_in_next_tap_checks_out_with_points(visits, conn, clock):

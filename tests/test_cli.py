@@ -25,7 +25,7 @@ def test_init_writes_a_config_and_database_and_never_overwrites(tmp_path: Path):
 
 
 def test_check_on_the_demo_station_says_everything_works(config_path: Path):
-    from kiosk import store
+    from kiosk.base import store
     store.open_store(config_path.parent / "station.db").close()   # check never creates the database
     result = vstation("--config", str(config_path), "check")
     assert result.returncode == 0, result.stdout + result.stderr

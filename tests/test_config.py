@@ -9,7 +9,7 @@ import pytest
 
 from kiosk import config as cfg
 from kiosk import demo
-from kiosk.errors import ConfigError
+from kiosk.base.errors import ConfigError
 
 
 def demo_raw() -> dict:

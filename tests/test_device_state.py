@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kiosk import device_state, store
+from kiosk.base import device_state, store
 from sync import telemetry
 from tests.conftest import wait_until
 

@@ -7,8 +7,8 @@ from conftest import ROOT
 from test_accessibility import check_screen
 
 from kiosk import config as cfg
-from kiosk import store
-from kiosk.requests import HelpDesk
+from kiosk.base import store
+from kiosk.help.desk import HelpDesk
 
 pytestmark = pytest.mark.browser
 SHOTS = ROOT / "docs" / "screenshots"

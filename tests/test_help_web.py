@@ -7,7 +7,8 @@ import re
 from test_web import csrf_token
 
 from drivers import paper
-from kiosk import ledger, outbox
+from kiosk.members import ledger
+from kiosk.base import outbox
 
 PHONE = "13812345678"
 MEMBER, OTHER = "0A1B2C3D4E", "0A00C0FFEE"     # 卓玛 (M001), 扎西 (M002)

@@ -7,8 +7,9 @@ import sys
 
 import pytest
 
-from kiosk import ledger, outbox, roster, store
-from kiosk.errors import NotInTransaction
+from kiosk.members import ledger, roster
+from kiosk.base import outbox, store
+from kiosk.base.errors import NotInTransaction
 
 
 @pytest.fixture
@@ -71,7 +72,8 @@ def test_bad_entries_are_refused(conn):
 
 ADDER = """
 import sys
-from kiosk import ledger, store
+from kiosk.base import store
+from kiosk.members import ledger
 conn = store.open_store(sys.argv[1])
 for i in range(200):
     with store.transaction(conn):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from kiosk import outbox
+from locker_rig import refused
+
+from kiosk.base import outbox
 
 
 def test_open_door_fires_the_lock_and_records_who_and_why(station):
@@ -16,5 +18,5 @@ def test_open_door_fires_the_lock_and_records_who_and_why(station):
 
 
 def test_open_door_of_an_unknown_slot_changes_nothing(station):
-    assert station.open_door("Z9", reason="test", by="district") == "no_such_slot"
+    assert refused(station.open_door, "Z9", reason="test", by="district") == "no_such_slot"
     assert [e.type for e in outbox.take(station.db())] == []

@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 from conftest import wait_until
 from gpiozero.pins.mock import MockFactory
-from locker_rig import FakeClock, Hand, events, locker_config, make_station
+from locker_rig import FakeClock, Hand, events, locker_config, make_station, refused
 
-from kiosk import device_state, ledger, loans
-from kiosk.lockers import SlotState
+from kiosk.base import device_state
+from kiosk.members import ledger
+from kiosk.lockers import loans
+from kiosk.lockers.machine import SlotState
 
 ZHUOMA, TASHI, STRANGER = "0A1B2C3D4E", "0A00C0FFEE", "9999999999"
 
@@ -72,7 +74,7 @@ def test_a_card_that_already_holds_an_umbrella_gets_no_second(st, hand):
     first = st.locker_action("borrow", ZHUOMA)
     hand.open(first.slot_id); hand.take(first.slot_id); hand.shut(first.slot_id)
     assert wait_until(lambda: phase(st, first.op_id) == "done")
-    assert st.locker_action("borrow", ZHUOMA).word == "already_borrowed"
+    assert refused(st.locker_action, "borrow", ZHUOMA) == "already_borrowed"
     assert hand.pulses("U2") == 0
     assert len(events(st, "loan.started")) == 1
 
@@ -89,7 +91,7 @@ def test_a_second_tap_while_the_door_is_open_opens_nothing_more(st, hand):
 
 
 def test_an_unknown_card_cannot_borrow(st, hand):
-    assert st.locker_action("borrow", STRANGER).word == "unknown_card"
+    assert refused(st.locker_action, "borrow", STRANGER) == "unknown_card"
     assert hand.pulses("U1") == hand.pulses("U2") == 0
 
 
@@ -146,8 +148,8 @@ def test_charge_a_phone_and_collect_it_with_the_same_card_only(st, hand):
     hand.open("C1"); hand.put("C1"); hand.shut("C1")
     assert wait_until(lambda: phase(st, dep.op_id) == "done")
     assert state(st, "C1") == SlotState.IN_USE
-    assert st.locker_action("deposit", STRANGER).word == "already_deposited"
-    assert st.locker_action("collect", TASHI).word == "nothing_deposited"
+    assert refused(st.locker_action, "deposit", STRANGER) == "already_deposited"
+    assert refused(st.locker_action, "collect", TASHI) == "nothing_deposited"
     assert hand.pulses("C1") == 1
     col = st.locker_action("collect", STRANGER)
     assert (col.word, col.slot_id) == ("opening", "C1")
@@ -224,5 +226,5 @@ def test_staff_open_any_door_with_the_reason_recorded(st, hand):
     opened = events(st, "locker.opened")
     assert [(d["slot"], d["reason"], d["by"]) for _, d in opened] == [("U2", "empty", "S001")]
     assert st.locker_action("return", None).slot_id in ("U2",)    # U2 is now the empty slot
-    assert st.open_door("nope", reason="x", by="S001") == "no_such_slot"
-    assert st.open_door("U2", reason="x", by="S001") == "busy"   # a return is waiting on that door
+    assert refused(st.open_door, "nope", reason="x", by="S001") == "no_such_slot"
+    assert refused(st.open_door, "U2", reason="x", by="S001") == "busy"   # a return is waiting on that door

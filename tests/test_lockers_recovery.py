@@ -10,20 +10,20 @@ from pathlib import Path
 
 from conftest import ROOT, wait_until
 from gpiozero.pins.mock import MockFactory
-from locker_rig import Hand, events, locker_config, make_station
+from locker_rig import Hand, events, locker_config, make_station, refused
 
 from kiosk import config as cfg
-from kiosk.clock import utc_now
-from kiosk.lockers import SlotState
+from kiosk.base.clock import utc_now
+from kiosk.lockers.machine import SlotState
 
 HOLDER = """
 import sys, time
 sys.path.insert(0, "tests")
 from gpiozero.pins.mock import MockFactory
 from kiosk import config as cfg
-from kiosk.clock import utc_now
+from kiosk.base.clock import utc_now
 from locker_rig import Hand, locker_config, make_station
-from kiosk.clock import utc_now
+from kiosk.base.clock import utc_now
 factory = MockFactory()
 st = make_station(locker_config(cfg.load(sys.argv[1]), open_timeout_seconds=float(sys.argv[3])), factory,
                   clock=utc_now)
@@ -76,7 +76,7 @@ def test_killed_after_the_door_opened_and_shut_meanwhile_the_loan_starts_on_star
         [(_, loan)] = events(st, "loan.started")
         assert loan["member_id"] == "M001" and loan["slot"] == "U1"
         assert [d["op_id"] for _, d in events(st, "locker.opened")] == [op_id]     # once, from before the kill
-        assert st.locker_action("borrow", "0A1B2C3D4E").word == "already_borrowed"
+        assert refused(st.locker_action, "borrow", "0A1B2C3D4E") == "already_borrowed"
     finally:
         st.stop()
 

@@ -6,7 +6,7 @@ from conftest import wait_until
 from test_queue_web import sign_in
 from test_web import csrf_token
 
-from kiosk import outbox
+from kiosk.base import outbox
 
 ZHUOMA = "0A1B2C3D4E"
 

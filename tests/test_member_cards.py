@@ -11,8 +11,10 @@ from test_web import csrf_token
 
 from drivers.card_frames import rdm6300_frame
 from kiosk import config as cfg
-from kiosk import demo, hardware, ledger, outbox, store
-from kiosk.bus import Bus
+from kiosk import demo, hardware
+from kiosk.members import ledger
+from kiosk.base import outbox, store
+from kiosk.base.bus import Bus
 from kiosk.station import Station
 
 MEMBER, VOLUNTEER, UNKNOWN = "0A1B2C3D4E", "0A00C0FFEE", "9999991234"

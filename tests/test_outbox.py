@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import outbox, store
-from kiosk.errors import NotInTransaction
+from kiosk.base import outbox, store
+from kiosk.base.errors import NotInTransaction
 
 
 @pytest.fixture
@@ -80,7 +80,7 @@ def test_backlog_age_is_reported(conn):
 
 WRITER = """
 import sys
-from kiosk import outbox, store
+from kiosk.base import outbox, store
 conn = store.open_store(sys.argv[1])
 name, count = sys.argv[2], int(sys.argv[3])
 for i in range(count):

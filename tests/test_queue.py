@@ -8,10 +8,10 @@ from datetime import datetime, time, timedelta, timezone
 
 import pytest
 
-from kiosk import outbox, store
-from kiosk.queue import Queue
-from kiosk.queue_stats import board, daily_report
-from kiosk.tickets import QueueError, TicketState
+from kiosk.base import outbox, store
+from kiosk.tickets.calling import Queue
+from kiosk.tickets.stats import board, daily_report
+from kiosk.tickets.ticket import QueueError, TicketState
 
 SHANGHAI_9AM = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)   # 09:00 in Asia/Shanghai
 

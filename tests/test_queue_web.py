@@ -9,7 +9,7 @@ import pytest
 from test_web import csrf_token
 
 from drivers import paper
-from kiosk import outbox
+from kiosk.base import outbox
 
 STAFF_CARD, MEMBER_CARD = "5A5A5A5A01", "0A1B2C3D4E"
 
@@ -175,7 +175,8 @@ def test_outside_opening_hours_no_ticket_is_given(config_path):
     from zoneinfo import ZoneInfo
 
     from kiosk import config as cfg
-    from kiosk import hardware, store
+    from kiosk import hardware
+    from kiosk.base import store
     from kiosk.station import Station
     from kiosk.web import create_app
 

@@ -6,8 +6,9 @@ import logging
 
 import pytest
 
-from kiosk import ledger, outbox
-from kiosk.requests import HelpDesk, RequestError, mask_phone
+from kiosk.members import ledger
+from kiosk.base import outbox
+from kiosk.help.desk import HelpDesk, RequestError, mask_phone
 
 PHONE = "13812345678"
 
@@ -169,7 +170,7 @@ def test_find_by_number(desk, station):
 
 def test_help_categories_in_the_config_are_checked(config_path):
     from kiosk import config as cfg
-    from kiosk.errors import ConfigError
+    from kiosk.base.errors import ConfigError
 
     text = config_path.read_text(encoding="utf-8")
     config_path.write_text(text + '\n[[help.categories]]\nid = "repairs"\nname = "重复"\ncolour = "red"\n'

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, free_port
 
-from kiosk import sdnotify
+from kiosk.base import sdnotify
 
 
 class NotifySocket:

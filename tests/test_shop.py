@@ -11,8 +11,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from kiosk import demo, ledger, outbox, roster, store
-from kiosk.shop import Shop, ShopError, catalog
+from kiosk import demo
+from kiosk.members import ledger, roster
+from kiosk.base import outbox, store
+from kiosk.shop.supermarket import Shop, ShopError, catalog
 
 NOON = datetime(2026, 11, 23, 4, 0, tzinfo=timezone.utc)           # 12:00 in Asia/Shanghai
 
@@ -108,8 +110,8 @@ def test_stock_received_and_counted(shop, conn):
 
 SPENDER = """
 import sys
-from kiosk.shop import Shop, ShopError
-from kiosk import store
+from kiosk.shop.supermarket import Shop, ShopError
+from kiosk.base import store
 conn = store.open_store(sys.argv[1])
 try:
     Shop("Asia/Shanghai").redeem(conn, sys.argv[2], [(sys.argv[3], int(sys.argv[4]))], staff_id=sys.argv[5],
@@ -140,8 +142,8 @@ def test_two_processes_taking_the_last_item_exactly_one_succeeds(shop, config, c
 
 LOOPER = """
 import sys
-from kiosk.shop import Shop, ShopError
-from kiosk import store
+from kiosk.shop.supermarket import Shop, ShopError
+from kiosk.base import store
 conn = store.open_store(sys.argv[1])
 shop = Shop("Asia/Shanghai")
 print("going", flush=True)

@@ -8,7 +8,8 @@ from test_queue_web import sign_in
 from test_web import csrf_token
 
 from drivers import paper
-from kiosk import ledger, outbox
+from kiosk.members import ledger
+from kiosk.base import outbox
 
 MEMBER = "0A1B2C3D4E"          # 卓玛, 10 points in the demo
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from kiosk import outbox
-from kiosk.members import mask_uid
+from kiosk.base import outbox
+from kiosk.members.cards import mask_uid
 
 
 def test_a_known_card_greets_the_member_on_screen(station, card):

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import store
-from kiosk.errors import AlreadyRunning, StoreError
+from kiosk.base import store
+from kiosk.base.errors import AlreadyRunning, StoreError
 
 
 def schema(conn: sqlite3.Connection) -> list[tuple]:
@@ -81,7 +81,7 @@ def test_an_unwritable_database_path_is_one_clear_error(tmp_path: Path):
 def test_a_second_process_on_the_same_database_is_refused(tmp_path: Path):
     db = tmp_path / "station.db"
     with store.InstanceLock(db, "kiosk"):
-        code = ("from kiosk import store\n"
+        code = ("from kiosk.base import store\n"
                 f"store.InstanceLock({str(db)!r}, 'kiosk').acquire()\n")
         result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
         assert result.returncode != 0

@@ -11,7 +11,7 @@ from conftest import wait_until
 from district import KEY, STATION, Linked, snapshot
 from mosquitto import Broker
 
-from kiosk import inbox
+from kiosk.district import inbox
 from sync import signing
 
 

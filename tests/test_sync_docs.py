@@ -8,7 +8,7 @@ import yaml
 from conftest import ROOT
 
 from sync import schemas
-from sync.session import Topics
+from sync.topics import Topics
 
 DOC = yaml.safe_load((ROOT / "docs" / "asyncapi.yaml").read_text(encoding="utf-8"))
 

@@ -11,7 +11,9 @@ from conftest import wait_until
 from district import Linked, snapshot
 from mosquitto import Broker
 
-from kiosk import documents, ledger, members, shop
+from kiosk.district import documents
+from kiosk.members import ledger, cards
+from kiosk.shop import supermarket
 from sync import schemas
 
 NOW = datetime.now(timezone.utc)
@@ -70,12 +72,12 @@ def test_each_valid_document_is_applied_and_the_kiosk_core_sees_it(linked: Linke
     assert st.config.points.per_hour == 2 and st.config.station.id == "demo-barkor-01"
     assert st.take_ticket("legal").issued.ticket.number == "L001"
     # roster: new card known, member gone from the roster deactivated, district balance as the snapshot
-    assert members.find_by_card(conn, "77AA88BB99").name == "次仁"
-    assert members.find_by_card(conn, "0A00C0FFEE") is None                 # M002 not in the roster
+    assert cards.find_by_card(conn, "77AA88BB99").name == "次仁"
+    assert cards.find_by_card(conn, "0A00C0FFEE") is None                 # M002 not in the roster
     assert ledger.balance(conn, "M001") == 42
     assert ledger.balance(conn, "M009") == 15                               # seed of the config in force
     # catalog: prices from the district, goods not listed off offer, stock untouched
-    goods = {g.id: g for g in shop.catalog(conn)}
+    goods = {g.id: g for g in supermarket.catalog(conn)}
     assert set(goods) == {"soap", "noodles"} and goods["soap"].price == 6 and goods["soap"].stock == 40
     assert goods["noodles"].limit_qty == 3 and goods["noodles"].name["bo"] == "རྒྱ་ཐུག"
     # notices: only the current one, with its texts and dates

@@ -14,7 +14,7 @@ from mosquitto import Broker, District, SyncThread, station_config
 from paho.mqtt.enums import CallbackAPIVersion
 
 from kiosk import config as cfg
-from kiosk import outbox, store
+from kiosk.base import outbox, store
 from sync import schemas
 from sync.drain import Drain, Tuning, build_pack
 

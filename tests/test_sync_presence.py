@@ -14,9 +14,10 @@ from conftest import ROOT, wait_until
 from mosquitto import Broker, District, SyncThread, station_config
 from paho.mqtt.enums import CallbackAPIVersion
 
-from kiosk import __version__, device_state, store
+from kiosk import __version__
+from kiosk.base import device_state, store
 from kiosk import config as cfg
-from kiosk.queue import Queue
+from kiosk.tickets.calling import Queue
 from sync import schemas
 
 STATION = "demo-barkor-01"

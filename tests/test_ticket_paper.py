@@ -20,11 +20,12 @@ import pytest
 from drivers import paper, raster
 from drivers.printer_util import raster_command
 from kiosk import config as cfg
-from kiosk import demo, hardware, outbox, store
-from kiosk.bus import Bus
-from kiosk.hardware import BUNDLED_FONTS
+from kiosk import demo, hardware
+from kiosk.base import outbox, store
+from kiosk.base.bus import Bus
+from kiosk.base.texts import BUNDLED_FONTS
 from kiosk.station import Station, TakenTicket
-from kiosk.tickets import TicketState
+from kiosk.tickets.ticket import TicketState
 
 STATION_NAME = "绕赛社区 V站"
 CONSULT = "咨询服务"

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from kiosk import outbox
+from kiosk.base import outbox
 
 
 def csrf_token(client) -> str:
@@ -166,8 +166,8 @@ def test_the_idle_screen_shows_the_station_its_hours_staff_on_duty_and_notices(c
 def test_the_idle_screen_rotates_the_districts_current_notices_first(client, station):
     from datetime import timedelta
 
-    from kiosk import documents
-    from kiosk.clock import rfc3339, utc_now
+    from kiosk.district import documents
+    from kiosk.base.clock import rfc3339, utc_now
 
     now = utc_now()
     body = {"version": 1, "schema": 1, "notices": [
@@ -186,7 +186,7 @@ def test_the_idle_screen_rotates_the_districts_current_notices_first(client, sta
 
 
 def test_a_district_config_shows_on_every_screen_without_a_restart(client, station):
-    from kiosk import documents
+    from kiosk.district import documents
 
     assert "每天 8:30–12:00" in client.get("/").get_data(as_text=True)
     body = {"version": 5, "schema": 1, "settings": {"guide": {"hours": {"zh": "每天 9:00–17:00", "en": "Daily 9–17"}}}}

@@ -11,9 +11,10 @@ import sqlite3
 from importlib import resources
 from pathlib import Path
 
-from .. import members, roster, staff, store
-from ..members import Member
-from ..outbox import now_rfc3339
+from ..base import store
+from ..base.outbox import now_rfc3339
+from ..members import cards, roster, staff
+from ..members.cards import Member
 
 ROSTER = (
     # (member, card UID as an RDM6300 reader sends it)
@@ -46,7 +47,7 @@ def write_config(data_dir: Path) -> Path:
 
 def seed(conn: sqlite3.Connection, *, new_member_points: int = 10) -> None:
     """Load the demo roster and catalogue once; later runs leave the data as it is."""
-    if members.count(conn) == 0:
+    if cards.count(conn) == 0:
         rows = [roster.Row(n, member, uid, None) for n, (member, uid) in enumerate(ROSTER, start=2)]
         roster.apply(conn, rows, new_member_points=new_member_points)
     with store.transaction(conn):

@@ -14,10 +14,22 @@ from flask import Blueprint, Flask
 from flask_wtf.csrf import CSRFProtect
 
 from .. import __version__
-from ..hardware import BUNDLED_FONTS
+from ..base.texts import BUNDLED_FONTS
 from ..station import Station
-from . import api, errors, i18n, queue_screens, screens, shop_screens, staff, stream
-from . import display, help_screens, locker_screens, task_screens
+from . import (
+    api,
+    display,
+    errors,
+    help_screens,
+    i18n,
+    locker_screens,
+    queue_screens,
+    screens,
+    shop_screens,
+    staff,
+    stream,
+    task_screens,
+)
 
 csrf = CSRFProtect()
 

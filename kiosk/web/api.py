@@ -1,4 +1,4 @@
-"""The small JSON API for integration and tests (DESIGN §4.3), stable under /api/v1."""
+"""The small JSON API for integration and tests (docs/architecture.md, JSON API), stable under /api/v1."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ from dataclasses import asdict
 
 from flask import Blueprint, jsonify, request
 
-from .. import __version__, outbox, store
-from ..queue_stats import board
-from ..tickets import QueueError
+from .. import __version__
+from ..base import outbox, store
+from ..tickets.stats import board
+from ..tickets.ticket import QueueError
 from .context import station
 from .errors import api_error
 from .openapi import document

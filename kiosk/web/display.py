@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, render_template
 
-from ..queue_stats import board
-from ..tickets import QueueError, Ticket
+from ..tickets.stats import board
+from ..tickets.ticket import QueueError, Ticket
 from .context import station
 
 bp = Blueprint("display", __name__, url_prefix="/display")

@@ -14,39 +14,23 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from .. import ledger
-from ..help_slip import request_qr
-from ..help_texts import STATES, STEPS, TIMES
-from ..requests import PREFERRED_TIMES, RequestError, mask_phone, valid_phone
-from ..slips import masked_name
+from ..help.desk import PREFERRED_TIMES, RequestError, mask_phone, valid_phone
+from ..help.slip import request_qr
+from ..help.words import STATES, STEPS, TIMES
+from ..members import ledger
+from ..members.cards import masked_name
 from .context import station
 from .i18n import current_language
 from .queue_screens import STARS, qr_svg
+from .refusals import words
 
 bp = Blueprint("help", __name__, url_prefix="/help")
 
 
-def refusal(exc: RequestError) -> str:
-    """What a resident or member is told when the core refuses."""
-    return {"unknown_category": _("没有这类求助，请回到首页重新选择。"),
-            "bad_phone": _("手机号码不对：请输入 11 位手机号码，以 1 开头。"),
-            "unknown_detail": _("请从列出的选项里选择。"),
-            "bad_time": _("请选择希望的时间。"),
-            "no_consent": _("需要您同意把电话号码告诉接单的党员。"),
-            "not_found": _("没有找到这个求助号，请核对后再试。"),
-            "not_done": _("这件事还没有办结，办结后再评价。"),
-            "already_rated": _("这件事已经评价过了，谢谢！"),
-            "bad_stars": _("请选择一到五颗星。"),
-            "not_yours": _("这个任务没有派给您。"),
-            "already_accepted": _("您已经接过这个任务了。"),
-            "not_accepted": _("请先接单，办完后再点办结。"),
-            "already_done": _("这个任务已经办结了。"),
-            "bad_outcome": _("请选择办理结果。"),
-            "bad_reason": _("请选择退单原因。")}.get(exc.code, _("操作没有成功，请问工作人员。"))
 
 
 def _error(exc: RequestError):
-    return render_template("error.html", title=_("不能办理"), message=refusal(exc)), exc.status
+    return render_template("error.html", title=_("不能办理"), message=words(exc)), exc.status
 
 
 @bp.get("/")
@@ -68,7 +52,7 @@ def ask():
     try:
         answers["phone"] = valid_phone(phone)
     except RequestError as exc:
-        return render_template("help/phone.html", category=category, answers=answers, error=refusal(exc)), 400
+        return render_template("help/phone.html", category=category, answers=answers, error=words(exc)), 400
     if "details_done" not in form:
         return render_template("help/details.html", category=category, answers=answers)
     details = form.getlist("details")

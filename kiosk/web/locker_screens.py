@@ -8,11 +8,22 @@ that request, so reloading the page opens nothing twice.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ..lockers.machine import LockerRefusal
 from .context import station
+from .refusals import words
 from .staff import staff_required
 
 bp = Blueprint("lockers", __name__, url_prefix="/lockers")
@@ -27,15 +38,6 @@ def _capture() -> dict[str, str]:
     return {"card_mode": "capture"}
 
 
-def _refusal(word: str) -> str:
-    return {"unknown_card": _("这张卡还没有登记，借伞请先到服务台登记。"),
-            "already_borrowed": _("您已经借了一把伞，请先归还。"),
-            "none_available": _("现在没有空闲的格子，请找工作人员。"),
-            "no_space": _("伞架已满，请把伞交给工作人员。"),
-            "already_deposited": _("这张卡已经存了一部手机。"),
-            "nothing_deposited": _("这张卡没有存手机。"),
-            "no_card": _("请刷卡。"),
-            "busy": _("这个格子正在使用，请稍等。")}.get(word, _("没有成功，请找工作人员。"))
 
 
 @bp.get("/")
@@ -64,9 +66,10 @@ def go(action: str):
     if request.method == "POST" and action != "return":
         abort(405)
     st.forget_card()
-    started = st.locker_action(action, uid)
-    if started.op_id is None:
-        return render_template("lockers/refused.html", title=ACTIONS[action], message=_refusal(started.word)), 409
+    try:
+        started = st.locker_action(action, uid)
+    except LockerRefusal as exc:
+        return render_template("lockers/refused.html", title=ACTIONS[action], message=words(exc)), 409
     return render_template("lockers/opening.html", title=ACTIONS[action], started=started,
                            status=st.locker_core.status(st.db(), started.op_id))
 
@@ -95,7 +98,10 @@ def open_door(slot_id: str):
     if reason not in dict(STAFF_REASONS):
         flash(_("请选择开门原因。"))
         return redirect(url_for("staff_lockers.overview"))
-    outcome = station().open_door(slot_id[:16], reason=reason, by=g.staff["id"])
+    try:
+        outcome = station().open_door(slot_id[:16], reason=reason, by=g.staff["id"])
+    except LockerRefusal as exc:
+        outcome = exc.code
     flash({"opened": _("柜门 %(slot)s 已打开。", slot=slot_id),
            "busy": _("柜门 %(slot)s 正在使用，请稍等。", slot=slot_id),
            "no_such_slot": _("没有这个格子。")}.get(outcome, _("柜门 %(slot)s 没有打开，请检查锁。", slot=slot_id)))

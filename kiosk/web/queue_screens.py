@@ -7,16 +7,24 @@ from io import BytesIO
 
 import qrcode
 import qrcode.image.svg
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from ..queue_stats import estimated_wait_s
-from ..slips import ticket_qr
-from ..tickets import QueueError
+from ..tickets.slips import ticket_qr
+from ..tickets.ticket import QueueError
 from .context import station
 from .i18n import current_language
+from .refusals import words
 
 bp = Blueprint("queue", __name__, url_prefix="/queue")
 
@@ -36,13 +44,8 @@ def qr_svg(data: str) -> Markup:
 def services():
     """One big button per service, with how many wait; `?priority=1` takes priority tickets."""
     st = station()
-    conn, q = st.db(), st.queue
-    rows = []
-    for service in st.config.services:
-        waiting = conn.execute("SELECT COUNT(*) FROM tickets WHERE day = ? AND service = ? AND state = 'waiting'",
-                               (q.today(), service.id)).fetchone()[0]
-        rows.append({"service": service, "waiting": waiting, "open": q.is_open(service),
-                     "wait_min": (estimated_wait_s(conn, st.config, service, waiting) + 59) // 60})
+    rows = [{"service": o.service, "waiting": o.waiting, "open": o.open, "wait_min": (o.estimated_wait_s + 59) // 60}
+            for o in st.queue.offered(st.db())]
     return render_template("queue/services.html", rows=rows, priority=bool(request.args.get("priority")),
                            request_key=str(uuid.uuid4()))
 
@@ -59,14 +62,8 @@ def take():
         taken = station().take_ticket(request.form.get("service", ""), priority=bool(request.form.get("priority")),
                                       request_key=f"kiosk:{key}", lang=current_language())
     except QueueError as exc:
-        return render_template("error.html", title=_("不能取号"), message=_refusal(exc)), exc.status
+        return render_template("error.html", title=_("不能取号"), message=words(exc)), exc.status
     return redirect(url_for("queue.ticket", ticket_id=taken.issued.ticket.id))
-
-
-def _refusal(exc: QueueError) -> str:
-    if exc.code == "closed":
-        return _("这项服务现在不取号，请看开放时间或问工作人员。")
-    return _("没有这项服务，请回到首页重新选择。")
 
 
 @bp.get("/ticket/<ticket_id>")
@@ -129,9 +126,6 @@ def rate(ticket_id: str):
         try:
             st.queue.rate(st.db(), t.id, request.form.get("stars", type=int))
         except QueueError as exc:
-            messages = {"not_done": _("这项服务还没有办完，办完后再打分。"),
-                        "already_rated": _("这张号票已经打过分了，谢谢！")}
-            return render_template("error.html", title=_("不能打分"),
-                                   message=messages.get(exc.code, _("请选择一到五颗星。"))), exc.status
+            return render_template("error.html", title=_("不能打分"), message=words(exc)), exc.status
         return render_template("queue/thanks.html", ticket=t)
     return render_template("queue/rate.html", ticket=t, stars=STARS)

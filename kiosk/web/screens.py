@@ -7,7 +7,8 @@ from typing import Any
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
 
-from .. import documents, ledger, members
+from ..district import documents
+from ..members import cards, ledger
 from .context import station
 
 bp = Blueprint("screens", __name__)
@@ -69,7 +70,7 @@ def me():
     """The member who just tapped: balance and last ten entries (for a minute after the tap)."""
     st = station()
     card = st.fresh_card()
-    member = members.find_by_card(st.db(), card) if card else None
+    member = cards.find_by_card(st.db(), card) if card else None
     if member is None or member.role == "staff":
         return render_template("checkin.html")
     conn = st.db()

@@ -6,13 +6,23 @@ come from the database, so a tampered form cannot change what is charged.
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from .. import ledger, members
-from ..shop import MAX_QTY, ShopError, catalog
+from ..members import cards, ledger
+from ..shop.supermarket import MAX_QTY, ShopError, catalog
 from .context import station
+from .refusals import words
 from .staff import capture_cards, staff_required
 
 bp = Blueprint("shop", __name__, url_prefix="/staff/shop")
@@ -25,17 +35,6 @@ def _cart() -> dict[str, int]:
     return {k: int(v) for k, v in cart.items()} if isinstance(cart, dict) else {}
 
 
-def _refusal(exc: ShopError) -> str:
-    return {"over_balance": _("积分不够：这些商品需要更多积分。"),
-            "out_of_stock": _("库存不够。"),
-            "over_limit": _("超过了每人限兑数量。"),
-            "bad_quantity": _("数量不对。"),
-            "unknown_goods": _("没有这件商品。"),
-            "empty_cart": _("还没有选商品。"),
-            "unknown_member": _("没有这位会员。"),
-            "already_voided": _("这笔兑换已经作废过了。"),
-            "not_today": _("只能作废今天的兑换。"),
-            "no_reason": _("请选择作废原因。")}.get(exc.code, str(exc))
 
 
 @bp.get("/")
@@ -73,7 +72,7 @@ def checkout():
 
 def _member():
     card = station().fresh_card()
-    member = members.find_by_card(station().db(), card) if card else None
+    member = cards.find_by_card(station().db(), card) if card else None
     return member if member and member.role != "staff" else None
 
 
@@ -91,7 +90,7 @@ def confirm():
             redemption, printed = st.redeem(member.id, cart, staff_id=g.staff["id"],
                                             key=f"shop:{request.form.get('key', '')[:64]}")
         except ShopError as exc:
-            flash(_refusal(exc))
+            flash(words(exc))
             return redirect(url_for("shop.confirm"))
         session.pop("cart", None)
         st.forget_card()
@@ -100,7 +99,7 @@ def confirm():
     try:
         quote = st.shop.quote(st.db(), member.id, cart, now=st.clock())
     except ShopError as exc:
-        return render_template("shop/refused.html", member=member, message=_refusal(exc),
+        return render_template("shop/refused.html", member=member, message=words(exc),
                                balance=ledger.balance(st.db(), member.id))
     return render_template("shop/confirm.html", member=member, quote=quote, key=ledger.one_time_key())
 
@@ -124,7 +123,7 @@ def void(redemption_id: str):
                      reason=reason if reason in dict(VOID_REASONS) else "", now=st.clock())
         flash(_("已作废，积分和库存已退回。"))
     except ShopError as exc:
-        flash(_refusal(exc))
+        flash(words(exc))
     return redirect(url_for("shop.today"))
 
 
@@ -142,6 +141,6 @@ def stock():
                                        **{"received" if kind == "received" else "counted": quantity})
             flash(_("库存已更新：现有 %(n)d 件。", n=new))
         except ShopError as exc:
-            flash(_refusal(exc))
+            flash(words(exc))
         return redirect(url_for("shop.stock"))
     return render_template("shop/stock.html", goods=catalog(st.db(), active_only=False))

@@ -6,8 +6,7 @@ import zlib
 
 from flask import Blueprint, Response, abort, render_template, request
 
-from .. import members
-from ..printing import print_slip, test_page
+from ..members import cards
 from .context import station
 
 bp = Blueprint("sim", __name__, url_prefix="/sim")
@@ -17,7 +16,7 @@ bp = Blueprint("sim", __name__, url_prefix="/sim")
 def panel():
     st = station()
     return render_template("sim/panel.html",
-                           roster=members.roster_with_cards(st.db()))
+                           roster=cards.roster_with_cards(st.db()))
 
 
 @bp.post("/tap")
@@ -26,7 +25,7 @@ def tap():
     if not uid or len(uid) > 32 or not uid.isalnum():
         return render_template("sim/said.html", message="UID: 1–32 letters or digits"), 422
     station().reader.tap(uid)
-    return render_template("sim/said.html", message=f"tapped {members.mask_uid(uid)}")
+    return render_template("sim/said.html", message=f"tapped {cards.mask_uid(uid)}")
 
 
 @bp.get("/printer")
@@ -48,7 +47,7 @@ def printer_action(action: str):
     elif action == "low":
         sim.set_paper_low(True)
     elif action == "test":
-        print_slip(st, test_page(st), what="test_page")
+        st.print_test_page()
     else:
         abort(404)
     return printer()

@@ -11,19 +11,28 @@ import time
 from functools import wraps
 from typing import Any, Callable
 
-from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 
-from .. import ledger, members, staff
-from ..printing import print_slip, test_page
-from ..queue_stats import board, daily_report
-from ..slips import report_slip
-from ..tickets import QueueError
+from ..members import cards, ledger, staff
+from ..members.ledger import LedgerError
+from ..station import COUNTER_ACTIONS
+from ..tickets.stats import board
+from ..tickets.ticket import QueueError
 from .context import station
+from .refusals import words
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 STAFF_IDLE_S = 120
-ACTIONS = ("call_next", "recall", "start", "done", "no_show", "transfer")
 
 
 @bp.context_processor
@@ -63,7 +72,7 @@ def pin():
     card = st.fresh_card()
     if card is None:
         return redirect(url_for("staff.start"))
-    member = members.find_by_card(st.db(), card)
+    member = cards.find_by_card(st.db(), card)
     if member is None or member.role != "staff":
         st.forget_card()
         return render_template("error.html", title=_("这不是工作人员卡"),
@@ -125,7 +134,7 @@ def counter(counter: str):
 @bp.post("/counter/<counter>/<action>")
 @staff_required
 def counter_action(counter: str, action: str):
-    if action not in ACTIONS:
+    if action not in COUNTER_ACTIONS:
         return redirect(url_for("staff.counter", counter=counter))
     try:
         ticket = station().counter_action(action, counter, staff_id=g.staff["id"],
@@ -133,22 +142,13 @@ def counter_action(counter: str, action: str):
                                           to_service=request.form.get("to_service"))
         flash(_("%(n)s：%(a)s", n=ticket.number, a=_action_word(action)))
     except QueueError as exc:
-        flash(_queue_message(exc))
+        flash(words(exc))
     return redirect(url_for("staff.counter", counter=counter))
 
 
 def _action_word(action: str) -> str:
     return {"call_next": _("已叫号"), "recall": _("已重新叫号"), "start": _("开始办理"), "done": _("已办完"),
             "no_show": _("已记为过号"), "transfer": _("已转到其他业务")}[action]
-
-
-def _queue_message(exc: QueueError) -> str:
-    return {"queue_empty": _("现在没有人等候。"),
-            "counter_busy": _("这个窗口还有号没办完：请先办完或记为过号。"),
-            "wrong_counter": _("这个号不在本窗口。"),
-            "bad_state": _("这个号现在不能这样操作。"),
-            "unknown_service": _("没有这项业务。"),
-            "not_found": _("没有找到这个号。")}.get(exc.code, str(exc))
 
 
 @bp.get("/points")
@@ -164,19 +164,18 @@ def points_member():
     """Add or deduct points for the member whose card was just tapped, by a configured item."""
     st = station()
     card = st.fresh_card()
-    member = members.find_by_card(st.db(), card) if card else None
+    member = cards.find_by_card(st.db(), card) if card else None
     if member is None or member.role == "staff":
         flash(_("请会员刷卡。"))
         return redirect(url_for("staff.points"))
     if request.method == "POST":
         try:
-            entry = ledger.adjust(st.db(), st.config.points, member.id, request.form.get("item", ""),
-                                  staff_id=g.staff["id"], key=f"staff-form:{request.form.get('key', '')[:64]}")
-        except ledger.LedgerError:
-            flash(_("请选择一个加减分项目。"))
+            entry, balance = st.adjust_points(member.id, request.form.get("item", ""), staff_id=g.staff["id"],
+                                              key=f"staff-form:{request.form.get('key', '')[:64]}")
+        except LedgerError as exc:
+            flash(words(exc))
             return redirect(url_for("staff.points_member"))
-        flash(_("%(name)s：%(amount)+d 分，现有 %(b)d 分", name=member.name, amount=entry.amount,
-                b=ledger.balance(st.db(), member.id)))
+        flash(_("%(name)s：%(amount)+d 分，现有 %(b)d 分", name=member.name, amount=entry.amount, b=balance))
         st.forget_card()
         return redirect(url_for("staff.points"))
     return render_template("staff/points_member.html", member=member, balance=ledger.balance(st.db(), member.id),
@@ -186,19 +185,14 @@ def points_member():
 @bp.get("/report")
 @staff_required
 def report():
-    st = station()
-    day = st.queue.today()
-    return render_template("staff/report.html", day=day, rows=daily_report(st.db(), st.config, day),
-                           shop=st.shop.day_summary(st.db(), day))
+    report = station().daily_report()
+    return render_template("staff/report.html", day=report.day, rows=report.services, shop=report.shop)
 
 
 @bp.post("/report/print")
 @staff_required
 def report_print():
-    st = station()
-    day = st.queue.today()
-    slip = report_slip(st.config, daily_report(st.db(), st.config, day), day, st.shop.day_summary(st.db(), day))
-    ok = print_slip(st, slip, what="report")
+    ok = station().print_daily_report()
     flash(_("报表已打印。") if ok else _("打印机不能打印，请检查纸张。"))
     return redirect(url_for("staff.report"))
 
@@ -206,7 +200,6 @@ def report_print():
 @bp.post("/printer/test")
 @staff_required
 def printer_test():
-    st = station()
-    ok = print_slip(st, test_page(st), what="test_page")
+    ok = station().print_test_page()
     flash(_("测试页已打印。") if ok else _("打印机不能打印，请检查纸张。"))
     return redirect(url_for("staff.menu"))

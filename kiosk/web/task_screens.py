@@ -14,21 +14,21 @@ import time
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from .. import members
-from ..help_texts import HAND_BACK_REASONS, OUTCOMES, STATES, TIMES
-from ..requests import RequestError, age_minutes
+from ..help.desk import RequestError, age_minutes
+from ..help.words import HAND_BACK_REASONS, OUTCOMES, STATES, TIMES
+from ..members import cards
 from .context import station
-from .help_screens import refusal
+from .refusals import words
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 MEMBER_IDLE_S = 120
 
 
-def _member() -> members.Member | None:
+def _member() -> cards.Member | None:
     """The member whose card was just tapped, else the one this screen already serves."""
     st = station()
     card = st.fresh_card()
-    found = members.find_by_card(st.db(), card) if card else None
+    found = cards.find_by_card(st.db(), card) if card else None
     if found and found.role != "staff":
         session["member"] = {"id": found.id, "seen": time.time()}
         return found
@@ -36,7 +36,7 @@ def _member() -> members.Member | None:
     if not signed or time.time() - signed.get("seen", 0) > MEMBER_IDLE_S:
         session.pop("member", None)
         return None
-    row = members.by_id(st.db(), signed["id"])
+    row = cards.by_id(st.db(), signed["id"])
     if row:
         signed["seen"] = time.time()
         session["member"] = signed
@@ -104,7 +104,7 @@ def _act(call, success: str):
     try:
         req = call(st, member)
     except RequestError as exc:
-        flash(refusal(exc))
+        flash(words(exc))
         return redirect(url_for("tasks.mine"))
     flash(success + " " + _("求助号 %(n)s", n=req.number))
     return redirect(url_for("tasks.mine"))

@@ -37,7 +37,7 @@ def test_chinese_with_full_width_punctuation_prints_intact() -> None:
 
 
 def test_escpos_text_garbles_what_we_send_ourselves() -> None:
-    """DESIGN §7: python-escpos text() turns full-width punctuation into '?'."""
+    """docs/architecture.md, Facts that bite: python-escpos text() turns full-width punctuation into '?'."""
     printer = Dummy(profile="NT-80-V-UL")
     printer.text("，。３")
     assert b"???" in printer.output

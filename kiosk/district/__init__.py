@@ -1,0 +1,1 @@
+"""What the district sends the station: documents and their kinds, the command inbox and its executors."""

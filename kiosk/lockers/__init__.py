@@ -1,0 +1,1 @@
+"""The lockers (umbrellas and phone charging): the slot state machine, its timers, and loans."""

@@ -1,0 +1,79 @@
+"""What goes on paper for the queue: the ticket, and the staff's day report.
+
+Chinese always, plus the resident's language when it is not Chinese (the
+printer driver turns Tibetan into an image). The QR code carries the ticket
+id, so the kiosk or staff can find the ticket again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from ..base.ports import PrintJob
+from ..base.texts import translator
+from ..config import Config
+from .calling import Issued
+
+
+def ticket_qr(ticket_id: str) -> str:
+    return f"vstation:ticket:{ticket_id}"
+
+
+def ticket_slip(config: Config, issued: Issued, lang: str) -> Callable[[PrintJob], None]:
+    """Compose the ticket for `issued`, in Chinese and in `lang`."""
+    ticket = issued.ticket
+    service = config.service(ticket.service)
+    taken = datetime.fromisoformat(ticket.issued_at).astimezone(ZoneInfo(config.station.timezone))
+    languages = ["zh"] if lang == "zh" else ["zh", lang]
+    minutes = (issued.estimated_wait_s + 59) // 60
+
+    def compose(job: PrintJob) -> None:
+        job.text(config.station.name["zh"], align="center", bold=True)
+        for code in languages:
+            job.text(service.name.get(code) or service.name["zh"], align="center")
+        job.rule()
+        job.text(ticket.number, align="center", scale=4, bold=True)
+        if ticket.priority:
+            job.text("★ " + translator("zh")("优先") + " ★", align="center", bold=True)
+        for code in languages:
+            _ = translator(code)
+            if issued.ahead:
+                job.text(_("前面还有 %(n)d 人，预计等候约 %(m)d 分钟", n=issued.ahead, m=minutes), align="center")
+            else:
+                job.text(_("您是下一位，请留意叫号。"), align="center")
+        job.rule()
+        job.qr(ticket_qr(ticket.id), size=5)
+        job.text(taken.strftime("%Y-%m-%d %H:%M"), align="center")
+        job.text(translator("zh")("请保管好此票，过号请重新取号。"), align="center")
+        job.feed(1)
+        job.cut()
+
+    return compose
+
+
+def report_slip(config: Config, rows: list[dict], day: str, shop: dict | None = None) -> Callable[[PrintJob], None]:
+    """The staff's daily report on paper (Chinese): the queue, and points and redemptions."""
+
+    def compose(job: PrintJob) -> None:
+        job.text(config.station.name["zh"], align="center", bold=True)
+        job.text(f"排队日报 {day}", align="center")
+        job.rule()
+        for row in rows:
+            service = config.service(row["service"])
+            job.text(f"{service.prefix} {service.name['zh']}", bold=True)
+            job.text(f"  取号 {row['tickets']}  办完 {row['done']}  过号 {row['no_show']}")
+            if row["wait_median_min"] is not None:
+                job.text(f"  等候 中位 {row['wait_median_min']} 分  90% {row['wait_p90_min']} 分")
+            if row["rating_mean"] is not None:
+                job.text(f"  评价 {row['ratings']} 次  平均 {row['rating_mean']} 星")
+        if shop:
+            job.rule()
+            job.text(f"兑换 {shop['redemptions']} 笔  兑出 {shop['points_spent']} 分  发放 {shop['points_issued']} 分")
+            for name, stock in shop["low_stock"]:
+                job.text(f"  库存不足：{name['zh']} 剩 {stock}")
+        job.feed(1)
+        job.cut()
+
+    return compose

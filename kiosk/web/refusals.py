@@ -1,0 +1,86 @@
+"""The words a person is told when the core refuses: one table per domain, keyed by the refusal's code.
+
+Every screen and flash message shows a refusal through `words`, so the same
+code always reads the same in every language; the API answers the code
+itself and the core's message.
+"""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+
+from ..base.errors import Refusal
+from ..help.desk import RequestError
+from ..lockers.machine import LockerRefusal
+from ..members.ledger import LedgerError
+from ..shop.supermarket import ShopError
+from ..tickets.ticket import QueueError
+
+
+def words(exc: Refusal) -> str:
+    """What to tell a resident, member or staff member about this refusal, in the screen's language."""
+    for kind, table in ((QueueError, _queue), (ShopError, _shop), (RequestError, _help), (LockerRefusal, _lockers),
+                        (LedgerError, _points)):
+        if isinstance(exc, kind):
+            return table().get(exc.code, _("没有成功，请找工作人员。"))
+    return _("没有成功，请找工作人员。")
+
+
+def _queue() -> dict[str, str]:
+    return {"closed": _("这项服务现在不取号，请看开放时间或问工作人员。"),
+            "unknown_service": _("没有这项服务，请回到首页重新选择。"),
+            "not_done": _("这项服务还没有办完，办完后再打分。"),
+            "already_rated": _("这张号票已经打过分了，谢谢！"),
+            "bad_rating": _("请选择一到五颗星。"),
+            "queue_empty": _("现在没有人等候。"),
+            "counter_busy": _("这个窗口还有号没办完：请先办完或记为过号。"),
+            "wrong_counter": _("这个号不在本窗口。"),
+            "bad_state": _("这个号现在不能这样操作。"),
+            "not_found": _("没有找到这个号。")}
+
+
+def _shop() -> dict[str, str]:
+    return {"over_balance": _("积分不够：这些商品需要更多积分。"),
+            "out_of_stock": _("库存不够。"),
+            "over_limit": _("超过了每人限兑数量。"),
+            "bad_quantity": _("数量不对。"),
+            "unknown_goods": _("没有这件商品。"),
+            "empty_cart": _("还没有选商品。"),
+            "unknown_member": _("没有这位会员。"),
+            "already_voided": _("这笔兑换已经作废过了。"),
+            "not_today": _("只能作废今天的兑换。"),
+            "no_reason": _("请选择作废原因。")}
+
+
+def _help() -> dict[str, str]:
+    return {"unknown_category": _("没有这类求助，请回到首页重新选择。"),
+            "bad_phone": _("手机号码不对：请输入 11 位手机号码，以 1 开头。"),
+            "unknown_detail": _("请从列出的选项里选择。"),
+            "bad_time": _("请选择希望的时间。"),
+            "no_consent": _("需要您同意把电话号码告诉接单的党员。"),
+            "not_found": _("没有找到这个求助号，请核对后再试。"),
+            "not_done": _("这件事还没有办结，办结后再评价。"),
+            "already_rated": _("这件事已经评价过了，谢谢！"),
+            "bad_stars": _("请选择一到五颗星。"),
+            "not_yours": _("这个任务没有派给您。"),
+            "already_accepted": _("您已经接过这个任务了。"),
+            "not_accepted": _("请先接单，办完后再点办结。"),
+            "already_done": _("这个任务已经办结了。"),
+            "bad_outcome": _("请选择办理结果。"),
+            "bad_reason": _("请选择退单原因。")}
+
+
+def _lockers() -> dict[str, str]:
+    return {"unknown_card": _("这张卡还没有登记，借伞请先到服务台登记。"),
+            "already_borrowed": _("您已经借了一把伞，请先归还。"),
+            "none_available": _("现在没有空闲的格子，请找工作人员。"),
+            "no_space": _("伞架已满，请把伞交给工作人员。"),
+            "already_deposited": _("这张卡已经存了一部手机。"),
+            "nothing_deposited": _("这张卡没有存手机。"),
+            "no_card": _("请刷卡。"),
+            "busy": _("这个格子正在使用，请稍等。")}
+
+
+def _points() -> dict[str, str]:
+    return {"unknown_item": _("请选择一个加减分项目。"),
+            "unknown_member": _("没有这位会员。")}
