@@ -237,6 +237,9 @@ class Lockers:
                         self.slots.set(conn, slot_id, now, door_open_since=rfc3339(now))
                     if row["state"] == SlotState.RESERVED.value:
                         self._confirm_open(conn, row, now)
+                if self.slots.door(slot_id) == "closed":
+                    # the shut arrived first (two sensor threads): look again once settled, not at the next beat
+                    self.slots.schedule(self.rules["door_settle_seconds"] + 0.05)
             elif word == "closed":
                 if row["state"] == SlotState.OPEN.value:
                     op = conn.execute("SELECT opened_at FROM locker_ops WHERE id = ?", (row["op_id"],)).fetchone()
