@@ -1,28 +1,41 @@
 """ESC/POS receipt printer over python-escpos.
 
 A slip is built in memory as a :class:`PrintJob` and sent to the printer in
-one write when the ``with`` block ends, so our side never leaves half a slip.
-Chinese is sent in the printer's Chinese mode (``FS &`` + GB18030 + ``FS .``)
-rather than through python-escpos ``text()``, which garbles full-width
-punctuation; what the printer's font cannot show is printed as an image.
+one write, so our side never leaves half a slip. Chinese is sent in the
+printer's Chinese mode (``FS &`` + GB18030 + ``FS .``) rather than through
+python-escpos ``text()``, which garbles full-width punctuation; what the
+printer's font cannot show is printed as an image.
+
+Around each slip the printer is asked how it is (drivers/printer_status.py):
+``DLE EOT`` before (no paper or offline: nothing is sent), ``GS r`` after
+(answered once the slip was printed; paper gone meanwhile: the slip failed).
 """
 
 from __future__ import annotations
 
 import errno
-import functools
 import threading
-from enum import Enum
-from typing import Any
+import time
+from typing import Any, Callable
 
-from escpos.constants import RT_STATUS_ONLINE, RT_STATUS_PAPER
 from escpos.escpos import Escpos
 from escpos.exceptions import DeviceNotFoundError
 
 from drivers import raster
-from drivers.errors import DeviceUnavailable, PaperOut, PrinterOffline
+from drivers.errors import PaperOut, PrinterOffline
 from drivers.print_job import TEXT_MODES, Capabilities, PrintJob, profile_capabilities
 from drivers.printer_file import AppendFile
+from drivers.printer_status import (
+    ONLINE_QUERY,
+    PAPER_QUERY,
+    PROCESSED_QUERY,
+    PrinterState,
+    parse_online_status,
+    parse_paper_status,
+    parse_processed_status,
+    wire_seconds,
+)
+from drivers.printer_transports import ask, baudrate_of, can_ask, make_device
 
 __all__ = [
     "PrinterState",
@@ -36,41 +49,10 @@ __all__ = [
     "AppendFile",
 ]
 
-class PrinterState(str, Enum):
-    """What the printer last said about itself; UNKNOWN when it did not answer."""
-
-    OK = "ok"
-    PAPER_LOW = "paper_low"
-    PAPER_OUT = "paper_out"
-    OFFLINE = "offline"
-    UNKNOWN = "unknown"
-
-
-def _status_byte(reply: bytes) -> int | None:
-    """Return the reply byte of a ``DLE EOT`` query, or None if it is not one."""
-    if len(reply) < 1 or reply[0] & 0x93 != 0x12:  # fixed bits: 1 and 4 set, 0 and 7 clear
-        return None
-    return reply[0]
-
-
-def parse_paper_status(reply: bytes) -> PrinterState:
-    """Interpret the printer's answer to ``DLE EOT 4``; no answer is UNKNOWN, not OK."""
-    byte = _status_byte(reply)
-    if byte is None:
-        return PrinterState.UNKNOWN
-    if byte & 0x60:
-        return PrinterState.PAPER_OUT
-    if byte & 0x0C:
-        return PrinterState.PAPER_LOW
-    return PrinterState.OK
-
-
-def parse_online_status(reply: bytes) -> PrinterState:
-    """Interpret the printer's answer to ``DLE EOT 1``; no answer is UNKNOWN."""
-    byte = _status_byte(reply)
-    if byte is None:
-        return PrinterState.UNKNOWN
-    return PrinterState.OFFLINE if byte & 0x08 else PrinterState.OK
+#: Seconds a printer may take to print a slip once its bytes arrived, before ``GS r`` counts as unanswered.
+PRINT_SECONDS = 5.0
+#: Seconds to wait for the answer to a real-time ``DLE EOT`` query.
+QUERY_SECONDS = 1.0
 
 
 def _is_timeout(exc: BaseException) -> bool:
@@ -102,63 +84,130 @@ class EscposPrinter:
         self.fonts = fonts or raster.find_fonts()
         self._lock = threading.RLock()
         # Only transports that can read back (USB, serial, network) can report status.
-        self._can_query = type(device)._read is not Escpos._read
-        self._answers: bool | None = None
+        self._can_query = can_ask(device)
+        self._answers: bool | None = None              # does it answer DLE EOT at all?
+        self._processed_answers: bool | None = None    # and GS r?
+        self.last_state = PrinterState.OK if not self._can_query else PrinterState.UNKNOWN
+        self.last_checked: float | None = None   # time.time() of the last answer (or silence)
 
     @property
     def capabilities(self) -> Capabilities:
         """Paper width, cutter and native QR, as this printer was built with."""
         return Capabilities(self.width_px, self.cutter, self.native_qr)
 
-    def job(self) -> PrintJob:
-        """Start a slip; it is sent when the ``with`` block ends without an error."""
-        return PrintJob(self.capabilities, self.send, profile=self.device.profile, text_mode=self.text_mode,
-                        fonts=self.fonts)
+    def job(self, send: Callable[[bytes], Any] | None = None) -> PrintJob:
+        """Start a slip; when the ``with`` block ends without an error its bytes go to ``send``.
 
-    def send(self, data: bytes) -> None:
-        """Write a finished slip in one write; raise PaperOut or PrinterOffline."""
+        ``send`` defaults to this printer's :meth:`send`; a spooler passes its own to store them.
+        """
+        return PrintJob(self.capabilities, send or self.send, profile=self.device.profile,
+                        text_mode=self.text_mode, fonts=self.fonts)
+
+    def send(self, data: bytes) -> PrinterState:
+        """Write a finished slip in one write and return what the printer said after printing it.
+
+        Raises PaperOut or PrinterOffline, sending nothing, when the printer says so before;
+        PaperOut when the paper ran out during the slip; PrinterOffline when the write fails.
+        UNKNOWN (the printer never answers) is not a failure: the slip was sent.
+        """
         with self._lock:
-            if self._state_before_job() is PrinterState.PAPER_OUT:
+            before = self._state_before_job()
+            if before is PrinterState.PAPER_OUT:
                 raise PaperOut("the printer reports no paper; the slip was not sent")
+            if before is PrinterState.OFFLINE:
+                raise PrinterOffline("the printer reports it is offline (cover open or an error); "
+                                     "the slip was not sent")
             try:
                 self.device._raw(data)
             except (OSError, DeviceNotFoundError) as exc:
                 self._reset_device()
+                self._note(PrinterState.OFFLINE)
                 raise PrinterOffline(f"could not write to the printer: {exc}") from exc
+            after = self._state_after_job(len(data))
+            if after is PrinterState.PAPER_OUT:
+                raise PaperOut("the paper ran out while the slip was printed")
         self._after_job(data)
+        return after
 
     def state(self) -> PrinterState:
-        """Ask the printer for paper and online status; UNKNOWN if it does not answer."""
+        """Ask the printer for paper and online status; UNKNOWN if it does not answer.
+
+        While a slip is being sent the printer is not interrupted: the state it gave last is returned.
+        """
         if not self._can_query:
             return PrinterState.OK
-        with self._lock:
+        if not self._lock.acquire(blocking=False):
+            return self.last_state
+        try:
             return self._query_state()
+        finally:
+            self._lock.release()
 
     def close(self) -> None:
         """Release the transport (USB interface, serial port, socket)."""
         self.device.close()
 
+    def _note(self, state: PrinterState) -> PrinterState:
+        """Remember what the printer said (or that it was silent), for :meth:`state` during a slip."""
+        self.last_state, self.last_checked = state, time.time()
+        return state
+
+    def _ask(self, query: bytes, wait_s: float) -> bytes:
+        """One status query; a timeout is an empty reply, a broken link raises OSError."""
+        try:
+            return ask(self.device, query, wait_s)
+        except (OSError, DeviceNotFoundError) as exc:
+            if _is_timeout(exc):
+                return b""
+            self._reset_device()
+            raise OSError(str(exc)) from exc
+
     def _query_state(self) -> PrinterState:
         """Query ``DLE EOT 4`` then ``DLE EOT 1``, trusting only real reply bytes."""
         try:
-            paper = parse_paper_status(bytes(self.device.query_status(RT_STATUS_PAPER)))
+            paper = parse_paper_status(self._ask(PAPER_QUERY, QUERY_SECONDS))
             self._answers = paper is not PrinterState.UNKNOWN
             if not self._answers:
-                return PrinterState.UNKNOWN
-            online = parse_online_status(bytes(self.device.query_status(RT_STATUS_ONLINE)))
-        except (OSError, DeviceNotFoundError) as exc:
-            if _is_timeout(exc):
-                self._answers = False
-                return PrinterState.UNKNOWN
-            self._reset_device()
-            return PrinterState.OFFLINE
-        return PrinterState.OFFLINE if online is PrinterState.OFFLINE else paper
+                return self._note(PrinterState.UNKNOWN)
+            online = parse_online_status(self._ask(ONLINE_QUERY, QUERY_SECONDS))
+        except OSError:
+            return self._note(PrinterState.OFFLINE)
+        if paper is PrinterState.PAPER_OUT or online is not PrinterState.OFFLINE:
+            return self._note(paper)      # no paper is the more telling word: many printers also go offline
+        return self._note(PrinterState.OFFLINE)
 
     def _state_before_job(self) -> PrinterState:
         """State checked before each slip; a printer known not to answer is not asked again."""
-        if self._can_query and self._answers is False:
+        if not self._can_query:
+            return self.state()           # a file always takes it; the simulator says what it pretends
+        if self._answers is False:
             return PrinterState.UNKNOWN
-        return self.state()
+        return self._query_state()
+
+    def _state_after_job(self, size: int) -> PrinterState:
+        """Ask ``GS r 1``, answered once the slip is printed; silence is followed by ``DLE EOT 4``.
+
+        A printer that answers ``DLE EOT`` but never ``GS r`` is asked ``DLE EOT 4`` alone from then
+        on: its reply waits behind the slip on the serial line, so it still comes after the slip.
+        """
+        if not self._can_query:
+            return self.state()
+        if self._answers is False:
+            return self._note(PrinterState.UNKNOWN)
+        wire = wire_seconds(size, baudrate_of(self.device))
+        try:
+            after = PrinterState.UNKNOWN
+            if self._processed_answers is not False:
+                after = parse_processed_status(self._ask(PROCESSED_QUERY, wire + PRINT_SECONDS))
+            if after is PrinterState.UNKNOWN:   # no GS r here, or the paper ran out and it went quiet
+                after = parse_paper_status(self._ask(PAPER_QUERY, wire + QUERY_SECONDS))
+                if after is not PrinterState.UNKNOWN and self._processed_answers is None:
+                    self._processed_answers = False
+            elif self._processed_answers is None:
+                self._processed_answers = True
+        except OSError:
+            return self._note(PrinterState.OFFLINE)
+        return self._note(after)
 
     def _reset_device(self) -> None:
         """Drop a broken connection so the next write opens the device afresh."""
@@ -172,79 +221,11 @@ class EscposPrinter:
         """Hook run after a slip was written (the simulator records it)."""
 
 
-@functools.cache
-def _serial_printer_class() -> type[Escpos]:
-    """Build the serial transport lazily, so importing this module needs no pyserial."""
-    from escpos.printer import Serial
-
-    class SerialPrinter(Serial):
-        """escpos ``Serial`` whose status query returns as soon as the one reply byte arrives.
-
-        python-escpos reads 16 bytes, and pyserial waits out the whole timeout
-        for them, so every query cost a full second even on a printer that answers.
-        """
-
-        def query_status(self, mode: bytes) -> bytes:
-            """Send a ``DLE EOT`` query and read its single reply byte (empty if silent)."""
-            self.device.reset_input_buffer()  # a late reply to an earlier query is not this answer
-            self._raw(mode)
-            return self.device.read(1)
-
-    return SerialPrinter
-
-
-_OPTIONS = {
-    "usb": ({"vendor_id", "product_id"}, {"timeout_ms"}),
-    "serial": ({"device"}, {"baudrate", "timeout"}),
-    "network": ({"host"}, {"port", "timeout"}),
-    "file": ({"path"}, set()),
-}
-
-
-def _check_options(kind: str, options: dict[str, Any]) -> None:
-    """Reject an unknown kind, a missing option or an unexpected one, naming it."""
-    if kind not in _OPTIONS:
-        raise ValueError(f"unknown printer kind {kind!r}; expected one of {', '.join(_OPTIONS)}")
-    required, optional = _OPTIONS[kind]
-    missing = sorted(required - options.keys())
-    extra = sorted(options.keys() - required - optional)
-    if missing:
-        raise ValueError(f"printer kind {kind!r} needs option(s) {', '.join(missing)}")
-    if extra:
-        raise ValueError(f"printer kind {kind!r} does not take option(s) {', '.join(extra)}")
-
-
-def _as_int(value: int | str) -> int:
-    """Accept USB ids as ints or strings such as ``"0x0416"``."""
-    return value if isinstance(value, int) else int(str(value), 0)
-
-
-def _make_device(kind: str, profile: str | None, options: dict[str, Any]) -> Escpos:
-    """Build the python-escpos transport for ``kind``."""
-    _check_options(kind, options)
-    if kind == "usb":
-        from escpos.printer import usb
-
-        if not usb.is_usable():
-            raise DeviceUnavailable("printer kind 'usb' needs pyusb and libusb (pip install pyusb)")
-        vendor, product = _as_int(options["vendor_id"]), _as_int(options["product_id"])
-        return usb.Usb(vendor, product, timeout=options.get("timeout_ms", 3000), profile=profile)
-    if kind == "serial":
-        baudrate = int(options.get("baudrate", 9600))
-        return _serial_printer_class()(options["device"], baudrate, timeout=options.get("timeout", 1), profile=profile)
-    if kind == "network":
-        from escpos.printer import Network
-
-        port = int(options.get("port", 9100))
-        return Network(options["host"], port, timeout=options.get("timeout", 5), profile=profile)
-    return AppendFile(options["path"], profile=profile)
-
-
 def open_printer(kind: str, *, profile: str | None = None, text_mode: str = "gb18030",
                  fonts: raster.FontSet | None = None, **options: Any) -> EscposPrinter:
     """Build a printer from configuration; width, cutter and QR come from the profile."""
     caps = profile_capabilities(profile)
-    device = _make_device(kind, profile, options)
+    device = make_device(kind, profile, options)
     return EscposPrinter(
         device, text_mode=text_mode, width_px=caps.width_px, cutter=caps.cutter, native_qr=caps.native_qr,
         fonts=fonts,
