@@ -72,6 +72,7 @@ class Station:
         self.reader = reader
         self.lockers = lockers
         self.bus = bus or Bus()
+        self.printer_watch = printing.PrinterWatch(self.bus)
         self.started_at = time.time()
         self._in_force = ConfigInForce(config, on_change=lambda new, version: self._build_rules(new))
         self._build_rules(config)
@@ -213,6 +214,7 @@ class Station:
         with self._devices_lock:
             hw, conn = self.hardware_state(), self.db()
             device_state.record(conn, "printer", hw["printer"])
+            self.printer_watch.seen(hw["printer"])
             device_state.record(conn, "reader", hw["card_reader"])
             for view in self.locker_core.overview(conn):
                 device_state.record(conn, f"locker.{view.id}", view.word, {
@@ -237,7 +239,10 @@ class Station:
 
     # -- paper ---------------------------------------------------------------
     def _print(self, compose: Callable[[PrintJob], None], *, what: str) -> bool:
-        return printing.print_slip(self.printer, self.db(), self.bus, compose, what=what)
+        printed = printing.print_slip(self.printer, self.db(), self.bus, compose, what=what)
+        if not printed:    # the failed slip told the screens already
+            self.printer_watch.seen(self.printer_state(), announce=False)
+        return printed
 
     def print_test_page(self) -> bool:
         """The staff's (or the district's) printer test; False, with `printer.fault`, when it did not print."""

@@ -18,6 +18,7 @@ from kiosk import config as cfg
 from kiosk import demo, hardware
 from kiosk.base import outbox, store
 from kiosk.base.bus import Bus
+from kiosk.base.clock import utc_now
 from kiosk.station import Station
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +42,13 @@ def config(config_path: Path) -> cfg.Config:
 
 
 @pytest.fixture
-def station(config: cfg.Config):
+def station_clock():
+    """The station's clock: the real time, unless a test module overrides this fixture with a fixed one."""
+    return utc_now
+
+
+@pytest.fixture
+def station(config: cfg.Config, station_clock):
     """The demo station's core over simulated hardware, roster and catalogue seeded."""
     conn = store.open_store(config.database_path)
     demo.seed(conn)
@@ -49,7 +56,7 @@ def station(config: cfg.Config):
     conn.close()
     hw = hardware.build(config)
     st = Station(config, printer=hw.printer, reader=hw.reader, lockers=hw.lockers, bus=Bus(),
-                 voice=hardware.build_voice())
+                 voice=hardware.build_voice(), clock=station_clock)
     st.start()
     yield st
     st.stop()

@@ -62,3 +62,27 @@ def test_the_simulator_works_doors_and_item_sensors(client, station):
     page = client.post("/sim/door/U1/take", headers={"X-CSRFToken": token}).get_data(as_text=True)
     assert station.lockers.item("U1") is False and "Take item out" in page
     assert client.post("/sim/door/U1/nonsense", headers={"X-CSRFToken": token}).status_code == 404
+
+
+def test_staff_see_each_loan_with_its_borrower_masked_and_reasons_that_fit_the_slot(client, card, station):
+    card.tap(ZHUOMA)
+    page = client.get("/lockers/borrow/go").get_data(as_text=True)
+    op_id = page.split("/lockers/op/")[1].split('"')[0]
+    assert wait_until(lambda: station.lockers.door("U1").value == "open")
+    station.lockers.sim_item("U1", False)
+    station.lockers.sim_close("U1")
+    assert wait_until(lambda: station.locker_core.status(station.db(), op_id).phase == "done", timeout=5)
+    sign_in(client, card)
+    page = client.get("/staff/lockers/").get_data(as_text=True)
+    loans = page.split('id="locker-loans"')[1].split("</table>")[0]
+    assert 'data-kind="umbrella"' in loans and "卓*" in loans and "卓玛" not in page
+    live = client.get("/staff/lockers/board").get_data(as_text=True)       # what the page reloads every 5 s
+    assert "卓*" in live and "<html" not in live
+    umbrella = page.split('data-slot="U1"')[1].split("</tr>")[0]
+    charging = page.split('data-slot="C1"')[1].split("</tr>")[0]
+    assert 'data-reason="restock"' in umbrella and 'data-reason="hand_over"' not in umbrella
+    assert 'data-reason="hand_over"' in charging and 'data-reason="restock"' not in charging
+    token = csrf_token(client)
+    wrong = client.post("/staff/lockers/C1/open", data={"reason": "restock"}, headers={"X-CSRFToken": token},
+                        follow_redirects=True).get_data(as_text=True)
+    assert "请选择开门原因" in wrong and station.lockers.relay_pulses("C1") == 0

@@ -6,10 +6,9 @@ phone number is printed masked: the slip may be lost.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Callable
-from zoneinfo import ZoneInfo
 
+from ..base.clock import local_text
 from ..base.ports import PrintJob
 from ..base.texts import translator
 from ..config import Config
@@ -25,7 +24,7 @@ def help_slip(config: Config, req: HelpRequest, lang: str) -> Callable[[PrintJob
     """Compose the slip of a new help request, in Chinese and in `lang`."""
     category = config.help.category(req.category)
     names = {d.id: d.text for d in category.details} if category else {}
-    created = datetime.fromisoformat(req.created_at).astimezone(ZoneInfo(config.station.timezone))
+    created = local_text(req.created_at, config.station.timezone)
     languages = ["zh"] if lang == "zh" else ["zh", lang]
 
     def compose(job: PrintJob) -> None:
@@ -49,7 +48,7 @@ def help_slip(config: Config, req: HelpRequest, lang: str) -> Callable[[PrintJob
         for code in languages:
             _ = translator(code)
             job.text(_("凭求助号可在屏幕上「我要求助」里查进度、评价。"), align="center")
-        job.text(created.strftime("%Y-%m-%d %H:%M"), align="center")
+        job.text(created, align="center")
         job.feed(1)
         job.cut()
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Callable
-from zoneinfo import ZoneInfo
 
+from ..base.clock import local_text
 from ..base.ports import PrintJob
 from ..config import Config
 from ..members.cards import masked_name
@@ -15,7 +14,7 @@ from .supermarket import Redemption
 def receipt_slip(config: Config, redemption: Redemption, member_name: str, staff_name: str,
                  names: dict[str, str]) -> Callable[[PrintJob], None]:
     """The redemption receipt: who (masked), what, points spent, balance after, staff, time, receipt id."""
-    at = datetime.fromisoformat(redemption.ts).astimezone(ZoneInfo(config.station.timezone))
+    at = local_text(redemption.ts, config.station.timezone)
 
     def compose(job: PrintJob) -> None:
         job.text(config.station.name["zh"], align="center", bold=True)
@@ -28,7 +27,7 @@ def receipt_slip(config: Config, redemption: Redemption, member_name: str, staff
         job.text(f"共计：{redemption.total} 分", bold=True)
         job.text(f"兑换后余额：{redemption.balance_now} 分")
         job.text(f"经办：{staff_name}")
-        job.text(at.strftime("%Y-%m-%d %H:%M"))
+        job.text(at)
         job.qr(f"vstation:redemption:{redemption.id}", size=4)
         job.text(f"凭证号 {redemption.id[:8]}", align="center")
         job.feed(1)

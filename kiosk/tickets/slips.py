@@ -7,10 +7,9 @@ id, so the kiosk or staff can find the ticket again.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Callable
-from zoneinfo import ZoneInfo
 
+from ..base.clock import local_text
 from ..base.ports import PrintJob
 from ..base.texts import translator
 from ..config import Config
@@ -25,7 +24,7 @@ def ticket_slip(config: Config, issued: Issued, lang: str) -> Callable[[PrintJob
     """Compose the ticket for `issued`, in Chinese and in `lang`."""
     ticket = issued.ticket
     service = config.service(ticket.service)
-    taken = datetime.fromisoformat(ticket.issued_at).astimezone(ZoneInfo(config.station.timezone))
+    taken = local_text(ticket.issued_at, config.station.timezone)
     languages = ["zh"] if lang == "zh" else ["zh", lang]
     minutes = (issued.estimated_wait_s + 59) // 60
 
@@ -45,7 +44,7 @@ def ticket_slip(config: Config, issued: Issued, lang: str) -> Callable[[PrintJob
                 job.text(_("您是下一位，请留意叫号。"), align="center")
         job.rule()
         job.qr(ticket_qr(ticket.id), size=5)
-        job.text(taken.strftime("%Y-%m-%d %H:%M"), align="center")
+        job.text(taken, align="center")
         job.text(translator("zh")("请保管好此票，过号请重新取号。"), align="center")
         job.feed(1)
         job.cut()

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Callable
-from zoneinfo import ZoneInfo
 
+from ..base.clock import local_text
 from ..base.ports import PrintJob
 from ..config import Config
 
 
 def test_page(config: Config, now: datetime) -> Callable[[PrintJob], None]:
     """The staff's printer test: station name in Chinese, the local time, a QR code and a cut."""
-    local = now.astimezone(ZoneInfo(config.station.timezone)).strftime("%Y-%m-%d %H:%M:%S")
+    local = local_text(now, config.station.timezone, "seconds")
 
     def compose(job: PrintJob) -> None:
         job.text(config.station.name["zh"], align="center", scale=2, bold=True)

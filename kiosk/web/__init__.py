@@ -14,6 +14,7 @@ from flask import Blueprint, Flask
 from flask_wtf.csrf import CSRFProtect
 
 from .. import __version__
+from ..base.clock import local_text
 from ..base.texts import BUNDLED_FONTS
 from ..station import Station
 from . import (
@@ -50,9 +51,13 @@ def create_app(station: Station, *, simulated: bool = False,
         app.config.update(test_config)
     app.extensions["vstation"] = station
     app.extensions["vstation.simulated"] = simulated
-    app.jinja_env.globals.update(version=__version__, simulated=simulated)
+    app.jinja_env.globals.update(version=__version__, simulated=simulated,
+                                 printer_state=lambda: station.printer_watch.last)
     # per render, not once: the district's config document may change it while the kiosk runs
     app.context_processor(lambda: {"station_config": station.config})
+    # every stored instant is shown in the station's time zone: {{ loan.due_at | local('date') }}
+    app.jinja_env.filters["local"] = lambda moment, style="datetime": local_text(
+        moment, station.config.station.timezone, style)
 
     csrf.init_app(app)
     i18n.init_app(app, station.config.station.language)

@@ -9,10 +9,10 @@ voice (espeak-ng); without one the screen only chimes.
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, render_template
 
+from ..base.clock import local_time
 from ..tickets.stats import board
 from ..tickets.ticket import QueueError, Ticket
 from .context import station
@@ -47,7 +47,7 @@ def board_context() -> dict[str, Any]:
 def page():
     """The full-screen board with its clock; the board inside refreshes on notices."""
     st = station()
-    now = st.clock().astimezone(ZoneInfo(st.config.station.timezone))
+    now = local_time(st.clock(), st.config.station.timezone)
     return render_template("display.html", now=now, **board_context())
 
 

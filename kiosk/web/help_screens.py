@@ -8,12 +8,10 @@ masked and carries a one-time key, so a double tap asks once.
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from ..base.clock import local_text
 from ..help.desk import PREFERRED_TIMES, RequestError, mask_phone, valid_phone
 from ..help.slip import request_qr
 from ..help.words import STATES, STEPS, TIMES
@@ -125,9 +123,9 @@ def status(request_id: str):
         req = st.requests.get(conn, request_id)
     except RequestError:
         abort(404)
-    zone = ZoneInfo(st.config.station.timezone)
+    zone = st.config.station.timezone
     steps = [(s, STEPS.get(s.kind, s.kind), masked_name(s.member_name) if s.member_name else "",
-              datetime.fromisoformat(s.ts).astimezone(zone).strftime("%m-%d %H:%M"))
+              local_text(s.ts, zone, "day_time"))
              for s in st.requests.timeline(conn, req.id)]
     return render_template("help/status.html", req=req, category=st.config.help.category(req.category),
                            steps=steps, state_label=STATES[req.state], stars=STARS)

@@ -21,7 +21,10 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ..lockers import loans
 from ..lockers.machine import LockerRefusal
+from ..members import cards
+from ..members.cards import masked_name
 from .context import station
 from .refusals import words
 from .staff import staff_required
@@ -31,6 +34,8 @@ staff_bp = Blueprint("staff_lockers", __name__, url_prefix="/staff/lockers")
 ACTIONS = {"borrow": _l("借雨伞"), "return": _l("还雨伞"), "deposit": _l("存手机充电"), "collect": _l("取手机")}
 STAFF_REASONS = (("restock", _l("放入雨伞")), ("empty", _l("取出雨伞")), ("hand_over", _l("把手机交还本人")),
                  ("repair", _l("检查维修")), ("help", _l("帮居民开门")))
+#: The reasons that make sense for each kind of slot (an umbrella slot never holds a phone).
+REASONS_FOR = {"umbrella": ("restock", "empty", "repair", "help"), "charging": ("hand_over", "repair", "help")}
 
 
 @staff_bp.context_processor
@@ -87,15 +92,32 @@ def op_status(op_id: str):
 @staff_bp.get("/")
 @staff_required
 def overview():
+    return render_template("lockers/staff.html", **_board())
+
+
+@staff_bp.get("/board")
+@staff_required
+def board():
+    """The slots and loans alone: the staff page reloads them every few seconds (live doors and loans)."""
+    return render_template("lockers/_board.html", **_board())
+
+
+def _board() -> dict:
     st = station()
-    return render_template("lockers/staff.html", slots=st.locker_core.overview(st.db()), reasons=STAFF_REASONS)
+    conn = st.db()
+    labels = dict(STAFF_REASONS)
+    reasons = {purpose: [(key, labels[key]) for key in keys] for purpose, keys in REASONS_FOR.items()}
+    out = [(loan, masked_name(cards.name_of(conn, loan.member_id) or "") if loan.member_id else None)
+           for loan in loans.open_loans(conn)]
+    return {"slots": st.locker_core.overview(conn), "reasons": reasons, "loans": out}
 
 
 @staff_bp.post("/<slot_id>/open")
 @staff_required
 def open_door(slot_id: str):
     reason = request.form.get("reason", "")
-    if reason not in dict(STAFF_REASONS):
+    purpose = station().locker_core.purpose.get(slot_id[:16], "")
+    if reason not in REASONS_FOR.get(purpose, dict(STAFF_REASONS)):
         flash(_("请选择开门原因。"))
         return redirect(url_for("staff_lockers.overview"))
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 from flask import Blueprint, Response, render_template, request, stream_with_context
@@ -9,6 +10,7 @@ from flask import Blueprint, Response, render_template, request, stream_with_con
 from .context import station
 
 bp = Blueprint("stream", __name__)
+log = logging.getLogger(__name__)
 
 HEARTBEAT_S = 15.0
 POLL_S = 0.5      # how soon a closed screen gives its server thread back
@@ -26,6 +28,7 @@ def events():
     """The screen's notice stream, rendered in the language the screen was opened in."""
     bus = station().bus
     mode = request.args.get("mode", "")
+    staff = request.args.get("who") == "staff"    # staff screens are also told what to fix (the printer)
     sub = bus.subscribe(mode=mode if mode in SCREEN_MODES else "")
     # waitress tells whether the browser went away (channel_request_lookahead > 0);
     # without it a stream would hold its thread until the next heartbeat fails.
@@ -44,7 +47,11 @@ def events():
                         yield ": keep-alive\n\n"
                     continue
                 quiet_since = time.monotonic()
-                html = render_template(f"notices/{notice.kind}.html", **notice.data)
+                try:
+                    html = render_template(f"notices/{notice.kind}.html", staff=staff, **notice.data)
+                except Exception:   # one notice that cannot be shown must not end the screen's stream
+                    log.exception("notice %s could not be rendered", notice.kind)
+                    continue
                 yield sse(notice.kind, html)
         finally:
             sub.close()

@@ -55,14 +55,21 @@
   noticeBox.addEventListener("click", function () { noticeBox.hidden = true; });
 
   if (window.EventSource) {
-    const source = new EventSource("/events" + (body.dataset.cardMode ? "?mode=" + body.dataset.cardMode : ""));
+    const query = new URLSearchParams();
+    if (body.dataset.cardMode) { query.set("mode", body.dataset.cardMode); }
+    if (body.dataset.audience) { query.set("who", body.dataset.audience); }
+    const source = new EventSource("/events" + (query.toString() ? "?" + query : ""));
     // The screen marks whether it hears the station; a lost stream reconnects by itself.
     source.onopen = function () { body.dataset.live = "1"; };
     source.onerror = function () { body.dataset.live = ""; };
+    // A screen that shows doors itself (a locker operation, the staff's lockers) stays quiet about them;
+    // its parts can still follow each notice as a "vstation-<kind>" event on the body.
+    const quiet = (body.dataset.quiet || "").split(" ");
     ["card", "door", "printer", "locker"].forEach(function (kind) {
       source.addEventListener(kind, function (e) {
         if (kind === "card" && onCard) { window.location.href = onCard; return; }
-        if (!e.data.trim()) { return; }   // a locker notice only some screens need to show
+        body.dispatchEvent(new CustomEvent("vstation-" + kind));
+        if (!e.data.trim() || quiet.indexOf(kind) >= 0) { return; }   // nothing this screen needs to show
         showNotice(e.data);
       });
     });
