@@ -72,6 +72,9 @@ def parser() -> argparse.ArgumentParser:
     sign.add_argument("--key-file", type=Path, help="the command key (default: mqtt.command_key_file)")
     sign.add_argument("--expires-in", type=int, default=300, metavar="SECONDS", help="lifetime (default 300, at most 86400)")
 
+    dist = sub.add_parser("district", add_help=False,
+                          help="the district hub: run, init, add-station, rotate-keys, add-user … (--help for more)")
+
     pin = sub.add_parser("set-pin", help="set a staff member's PIN (asked twice, never shown)")
     pin.add_argument("member_id", help="the staff member's id in the roster")
     pin.add_argument("--stdin", action="store_true", help="read the PIN from standard input (for scripts)")
@@ -79,6 +82,13 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if "district" in argv:              # the hub has its own command line and its own config (district.toml)
+        at = argv.index("district")
+        head = parser().parse_args(argv[:at + 1])
+        if head.command == "district":
+            from district.cli import main as district_main
+            return district_main(argv[at + 1:], config=head.config, verbose=head.verbose)
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

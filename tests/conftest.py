@@ -205,3 +205,21 @@ def broker(tmp_path: Path):
     b = Broker(tmp_path / "broker").start()
     yield b
     b.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """One real PostgreSQL server (Debian's) for the session, as its own user (tests/postgres.py)."""
+    from postgres import Postgres
+
+    server = Postgres().start()
+    yield server
+    server.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request) -> str | None:
+    """The district hub's database: SQLite (None: the default file) and a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return None
+    return request.getfixturevalue("postgres").create_database()

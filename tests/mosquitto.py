@@ -73,8 +73,11 @@ class Broker:
     host = "127.0.0.1"
 
     def __init__(self, folder: Path, *, anonymous: bool = True, users: dict[str, str] | None = None,
-                 acl: str | None = None, tls: Tls | None = None) -> None:
+                 acl: str | None = None, tls: Tls | None = None, password_file: Path | None = None,
+                 acl_file: Path | None = None) -> None:
+        """`password_file`/`acl_file`: files written elsewhere (the district's registry), used as they are."""
         self.folder = folder
+        self.password_file, self.acl_file = password_file, acl_file
         self.port = free_port()
         self.data = folder / "data"
         self.data.mkdir(parents=True, exist_ok=True)
@@ -99,6 +102,10 @@ class Broker:
         if acl is not None:
             (self.folder / "acl").write_text(acl)
             lines.append(f"acl_file {self.folder / 'acl'}")
+        if self.password_file:
+            lines.append(f"password_file {self.password_file}")
+        if self.acl_file:
+            lines.append(f"acl_file {self.acl_file}")
         if tls:
             lines += [f"cafile {tls.ca}", f"certfile {tls.cert}", f"keyfile {tls.key}"]
             if tls.require_client_cert:
@@ -119,6 +126,11 @@ class Broker:
             except OSError:
                 pause.wait(0.02)
         raise RuntimeError("mosquitto did not start listening")
+
+    def reload(self) -> None:
+        """SIGHUP: mosquitto reads its password and ACL files again (`systemctl reload mosquitto`)."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGHUP)
 
     def kill(self) -> None:
         """SIGKILL: what a crash or power cut does to the broker."""

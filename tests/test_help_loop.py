@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from conftest import wait_until
-from district import Linked
+from linked import Linked
 from mosquitto import Broker
 from test_help_web import PHONE, ask
 from test_web import csrf_token
@@ -27,7 +27,7 @@ MEMBER = "0A1B2C3D4E"                      # 卓玛, M001
 
 
 class Loop(Linked):
-    """One station linked to the district (tests/district.py), its card reader an rdm6300 on a pty."""
+    """One station linked to the district (tests/linked.py), its card reader an rdm6300 on a pty."""
 
     def __init__(self, folder: Path, broker: Broker) -> None:
         folder.mkdir(parents=True)

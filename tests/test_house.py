@@ -19,6 +19,8 @@ PACKAGES = ("kiosk", "drivers", "sync", "district")
 #: The kiosk process's faces and wiring; everything else in kiosk/ is the core.
 KIOSK_FACES = ("kiosk.web", "kiosk.cli", "kiosk.runner", "kiosk.hardware", "kiosk.__main__", "kiosk.demo",
                "kiosk.station")
+#: all the district hub may take from the station's code: pure helpers (docs/architecture.md, District hub)
+DISTRICT_MAY_USE = ("kiosk.config.reader", "kiosk.base.clock", "sync.topics", "sync.signing", "sync.schemas")
 WEB_STACK = ("flask", "flask_babel", "flask_wtf", "werkzeug", "waitress", "jinja2")
 WELL_KNOWN = {"requests", "backoff", "attr", "attrs", "yaml", "six", "serial", "escpos", "paho", "gpiozero",
               "qrcode", "flask", "babel", "pytest", "typing_extensions"}
@@ -135,6 +137,11 @@ def upward(raw: dict[str, set[str]]) -> list[str]:
                 found.add(f"{mod} -> {first} (the core imports neither the web stack, paho, drivers nor sync)")
             elif core and face:
                 found.add(f"{mod} -> {face} (the core imports none of the faces above it)")
+            elif top == "district" and first in ("kiosk", "sync", "drivers") \
+                    and not any(dep == ok or dep.startswith(ok + ".") for ok in DISTRICT_MAY_USE) \
+                    and dep not in ("kiosk", "kiosk.config", "kiosk.base", "sync"):
+                found.add(f"{mod} -> {'.'.join(dep.split('.')[:2])} (the district speaks to stations only through the MQTT contract; it "
+                          "shares only kiosk.config.reader, kiosk.base.clock and sync's topics, signing, schemas)")
             elif top == "sync" and (first in WEB_STACK or first == "drivers" or dep.startswith("kiosk.web")):
                 found.add(f"{mod} -> {'kiosk.web' if first == 'kiosk' else first} "
                           "(sync imports no kiosk.web, Flask or drivers)")
@@ -210,6 +217,9 @@ def test_a_loop_between_two_domains_is_found(tmp_path: Path):
      "faces above it"),
     ({"sync/__init__.py": "", "sync/x.py": "from kiosk.web import create_app\n"}, "sync imports no kiosk.web"),
     ({"sync/__init__.py": "", "sync/x.py": "import drivers.printer\n"}, "sync imports no kiosk.web"),
+    ({"district/__init__.py": "", "district/x.py": "from kiosk.base import store\n"}, "only through the MQTT"),
+    ({"district/__init__.py": "", "district/x.py": "from sync.agent import Agent\n"}, "only through the MQTT"),
+    ({"district/__init__.py": "", "district/x.py": "import drivers\n"}, "only through the MQTT"),
 ])
 def test_an_upward_import_is_found(tmp_path: Path, files: dict[str, str], word: str):
     root = write(tmp_path, files)

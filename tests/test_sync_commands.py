@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import wait_until
-from district import KEY, STATION, Linked, snapshot
+from linked import KEY, STATION, Linked, snapshot
 from mosquitto import Broker
 
 from kiosk.district import inbox

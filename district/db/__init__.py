@@ -1,0 +1,1 @@
+"""The hub's database: one schema (SQLAlchemy Core), SQLite or PostgreSQL, migrated by Alembic."""

@@ -1,0 +1,1 @@
+"""Ingest: every station's status, telemetry, events and command results, each stored exactly once."""

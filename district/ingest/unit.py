@@ -1,0 +1,148 @@
+"""The ingest unit: one message from a station in, one transaction, then what to publish.
+
+`Ingest.handle` is the whole rule book of the upstream direction and holds no
+state between messages: everything it knows is in the database, so a second
+worker process (an MQTT shared subscription) can take messages of the same
+stations beside it. What it returns is published only after its transaction
+committed: the `events/ack`, an `events.replay` command for a gap. The
+broker's PUBACK of the message goes last (manual acks): a hub killed at any
+instant gets the message again and stores nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection, Engine, Row
+
+from kiosk.base.clock import utc_now
+from sync import schemas
+from sync.topics import Topics
+
+from .. import commands, contract, documents
+from ..outgoing import Outgoing
+from ..db.engine import writing
+from ..db.schema import stations
+from ..settings import IngestSettings
+from . import health, positions, presence, rejects
+
+log = logging.getLogger("district.ingest")
+
+
+@dataclass(frozen=True)
+class Received:
+    """One message as the broker delivered it."""
+    topic: str
+    payload: bytes
+    retained: bool = False
+
+
+@dataclass
+class Handled:
+    """What to publish after the commit, and whether the station's documents should be looked at (a birth)."""
+    outgoing: list[Outgoing] = field(default_factory=list)
+    birth_of: str | None = None
+    stored: int = 0
+
+
+class Ingest:
+    """Applies messages from stations to the database; stateless between messages."""
+
+    def __init__(self, engine: Engine, settings: IngestSettings, *, clock: Callable[[], datetime] = utc_now) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.clock = clock
+
+    def handle(self, msg: Received) -> Handled:
+        """Apply one message in one transaction; database errors propagate (the caller retries later)."""
+        now = self.clock()
+        with writing(self.engine) as conn:
+            where = contract.address(msg.topic)
+            if where is None:
+                rejects.count(conn, "wrong_topic", _claimed(msg.topic), msg.topic, "not a topic stations publish on",
+                              now)
+                return Handled()
+            station = conn.execute(select(stations).where(stations.c.id == where.station,
+                                                          stations.c.removed_at.is_(None))).first()
+            if station is None:
+                rejects.count(conn, "unknown_station", where.station, msg.topic, f"{len(msg.payload)} bytes", now)
+                return Handled()
+            if len(msg.payload) > self.settings.max_payload_bytes:
+                rejects.count(conn, "oversized", where.station, msg.topic, f"{len(msg.payload)} bytes", now)
+                return Handled()
+            try:
+                return self._leaf(conn, station, where, msg, now)
+            except contract.Unreadable as exc:
+                rejects.count(conn, "malformed", where.station, msg.topic, str(exc), now)
+                return Handled()
+
+    def _leaf(self, conn: Connection, station: Row, where: contract.Address, msg: Received, now: datetime) -> Handled:
+        limit = self.settings.max_payload_bytes
+        if where.leaf == "events":
+            return self._events(conn, station, contract.read(contract.EVENTS, msg.payload, limit)["events"], now)
+        if where.leaf == "telemetry":
+            health.record(conn, station.id, contract.read(schemas.TELEMETRY, msg.payload, limit), now)
+            _seen(conn, station.id, now)
+            return Handled()
+        if where.leaf == "status":
+            if not msg.payload:                       # a retained status cleared: nothing to learn
+                return Handled()
+            birth = presence.apply(conn, station, contract.read(contract.STATUS, msg.payload, limit), now=now,
+                                   retained=msg.retained)
+            return Handled(birth_of=station.id if birth else None)
+        result = contract.read(schemas.COMMAND_RESULT, msg.payload, limit)
+        if result["id"] != where.command_id or not commands.record_result(conn, station.id, result, now):
+            rejects.count(conn, "unknown_command", station.id, msg.topic, f"command {result['id']!r}", now)
+        _seen(conn, station.id, now)
+        return Handled()
+
+    def _events(self, conn: Connection, station: Row, pack: list[dict[str, Any]], now: datetime) -> Handled:
+        """Store a pack once, per epoch; ack each epoch's position; ask for a replay of a gap."""
+        handled = Handled()
+        by_epoch: dict[int, list[dict[str, Any]]] = {}
+        for event in pack:
+            by_epoch.setdefault(contract.epoch_of(event), []).append(event)
+        current = station.epoch
+        for epoch, group in sorted(by_epoch.items()):
+            if current is None or epoch > current:
+                presence.seen_epoch(conn, station, epoch, now)
+                current = epoch
+            position = positions.lock(conn, station.id, epoch, min(e["seq"] for e in group), now)
+            new, reused = positions.insert_new(conn, station.id, group, now)
+            for event in reused:
+                rejects.count(conn, "seq_reused", station.id, Topics(station.id).events,
+                              f"epoch {epoch} seq {event['seq']} holds another event than {event['id']}", now)
+            for event in new:
+                _effects(conn, station.id, event, now)
+            position = positions.advance(conn, position, now)
+            handled.stored += len(new)
+            handled.outgoing.append(Outgoing(Topics(station.id).events_ack, contract.ack(position.upto_seq, epoch)))
+            if epoch == current and positions.replay_due(position, now, self.settings.replay_after_s):
+                log.warning("%s: gap after seq %d of epoch %d (have up to %d): asking for a replay", station.id,
+                            position.upto_seq, epoch, position.max_seq)
+                handled.outgoing.append(commands.create(conn, station.id, "events.replay",
+                                                        {"from_seq": position.upto_seq + 1}, by="ingest", now=now))
+                positions.note_replay(conn, position, now)
+        _seen(conn, station.id, now)
+        return handled
+
+
+def _effects(conn: Connection, station: str, event: dict[str, Any], now: datetime) -> None:
+    """What a new event tells the hub's other parts: document outcomes, command results."""
+    if event["type"] in ("config.applied", "config.rejected"):
+        documents.record_outcome(conn, station, event["type"], event["data"], now)
+    elif event["type"] == "command.result":
+        commands.record_result(conn, station, event["data"], now)
+
+
+def _seen(conn: Connection, station: str, now: datetime) -> None:
+    conn.execute(stations.update().where(stations.c.id == station).values(last_seen_at=now))
+
+
+def _claimed(topic: str) -> str | None:
+    parts = topic.split("/")
+    return parts[2][:64] if len(parts) > 2 and contract.STATION_ID.fullmatch(parts[2]) else None

@@ -1,0 +1,87 @@
+"""The ingest worker thread: deliveries from the link, each applied by `Ingest`, then acks and PUBACK.
+
+While the database is unavailable (PostgreSQL stopped, SQLite locked past
+its timeout) the worker holds the message it has, sends no ack and no
+PUBACK, and tries again with back-off; the broker stops sending once the
+hub's receive maximum is reached, and the stations keep their events until
+they are acknowledged. When the database is back, ingest resumes where it was.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from typing import Callable
+
+from ..db.engine import is_unavailable
+from ..link import Delivery, Link
+from .unit import Handled, Ingest, Received
+
+log = logging.getLogger("district.ingest")
+
+RETRY_MIN_S, RETRY_MAX_S = 0.5, 10.0
+
+
+class Worker:
+    """One thread applying deliveries in order; `wake(station)` is told of births and new commands."""
+
+    def __init__(self, ingest: Ingest, link: Link, deliveries: "queue.Queue[Delivery]", *,
+                 wake: Callable[[str | None], None] = lambda station: None) -> None:
+        self.ingest, self.link, self.deliveries, self.wake = ingest, link, deliveries, wake
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="district-ingest", daemon=True)
+        self.handled = 0
+        self.database_down = False
+
+    def start(self) -> "Worker":
+        self.thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.stop_event.set()
+        self.thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self.stop_event.is_set():
+            try:
+                delivery = self.deliveries.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            handled = self._apply(delivery)
+            if handled is None:
+                return                                  # stopping with the message unacknowledged
+            self._after(delivery, handled)
+
+    def _apply(self, delivery: Delivery) -> Handled | None:
+        """Handle one delivery, retrying while the database is unavailable; None if stopped meanwhile."""
+        pause = RETRY_MIN_S
+        while not self.stop_event.is_set():
+            try:
+                handled = self.ingest.handle(Received(delivery.topic, delivery.payload, delivery.retained))
+            except Exception as exc:
+                if not is_unavailable(exc):
+                    log.exception("a message on %s could not be handled; it is dropped", delivery.topic[:200])
+                    return Handled()
+                if not self.database_down:
+                    log.error("database unavailable (%s): holding messages, no acks sent; retrying",
+                              str(exc).splitlines()[0][:200])
+                self.database_down = True
+                self.stop_event.wait(pause)
+                pause = min(pause * 2, RETRY_MAX_S)
+                continue
+            if self.database_down:
+                log.info("database available again: ingest resumes")
+                self.database_down = False
+            return handled
+        return None
+
+    def _after(self, delivery: Delivery, handled: Handled) -> None:
+        """After the commit: the acks, word to the outbound loop, then the broker's PUBACK."""
+        for message in handled.outgoing:
+            if message.command_id is None:
+                self.link.publish(message.topic, message.payload, retain=message.retain)
+        if handled.birth_of or any(m.command_id for m in handled.outgoing):
+            self.wake(handled.birth_of)
+        self.link.ack(delivery)
+        self.handled += 1

@@ -1,0 +1,140 @@
+"""Adding, removing and re-keying a station: its MQTT password, its command key and the files to copy.
+
+`add` registers the station, generates a password (the broker keeps only
+its hash) and a command HMAC key (the hub keeps it to sign commands), and
+writes the station's kit: `mqtt.secret`, `command.key` and the `[mqtt]`
+section of its station.toml. `rotate` makes new ones (the old ones stop
+working at the broker's next reload, and the old key at once for commands);
+`remove` takes the station off the broker and refuses what it still sends.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from kiosk.base.clock import utc_now
+
+from ..db.engine import writing
+from ..db.schema import stations
+from ..errors import RegistryError
+from ..settings import Settings
+from . import broker_files
+
+STATION_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+STATION_DIR = "/etc/vstation"
+
+
+@dataclass(frozen=True)
+class Kit:
+    """What to copy to the station, and the broker lines that were written."""
+    station: str
+    folder: Path
+    password_line_user: str
+    acl_file: Path
+    passwd_file: Path
+
+    def lines(self) -> list[str]:
+        return [f"station {self.station}: copy {self.folder}/mqtt.secret and command.key to the station "
+                f"(mode 600), and paste {self.folder}/station-mqtt.toml into its station.toml",
+                f"broker: {self.passwd_file} and {self.acl_file} updated; reload mosquitto "
+                "(systemctl reload mosquitto) so it reads them"]
+
+
+def hub_password(settings: Settings) -> None:
+    """Make sure the hub's own account exists: its secret file, its line in the password_file, the ACL."""
+    user = settings.mqtt.username or "district"
+    secret = settings.mqtt.password_file or settings.path.parent / "hub-mqtt.secret"
+    if not secret.exists():
+        _write_secret(secret, secrets.token_urlsafe(24))
+    if user not in broker_files.users(settings.registry.passwd_file):
+        broker_files.set_password(settings.registry.passwd_file, user, secret.read_text().strip())
+    broker_files.write_acl(settings.registry.acl_file, user)
+
+
+def add(engine: Engine, settings: Settings, station: str, name: str = "", *, station_dir: str = STATION_DIR,
+        now: datetime | None = None) -> Kit:
+    """Register `station` and make its credentials and kit."""
+    _check_id(settings, station)
+    now = now or utc_now()
+    with writing(engine) as conn:
+        row = conn.execute(select(stations.c.removed_at).where(stations.c.id == station)).first()
+        if row is not None and row.removed_at is None:
+            raise RegistryError(f"station {station!r} is already registered (rotate-keys makes new credentials)")
+        key = secrets.token_hex(32)
+        if row is None:
+            conn.execute(stations.insert().values(id=station, name=name or station, command_key=key, added_at=now,
+                                                  online=False, sessions_missed=0))
+        else:
+            conn.execute(stations.update().where(stations.c.id == station).values(
+                removed_at=None, command_key=key, keys_rotated_at=now, **({"name": name} if name else {})))
+    return _kit(settings, station, key, station_dir)
+
+
+def rotate(engine: Engine, settings: Settings, station: str, *, station_dir: str = STATION_DIR) -> Kit:
+    """New password and command key for a registered station, in one step."""
+    key = secrets.token_hex(32)
+    with writing(engine) as conn:
+        done = conn.execute(stations.update().where(stations.c.id == station, stations.c.removed_at.is_(None))
+                            .values(command_key=key, keys_rotated_at=utc_now())).rowcount
+    if not done:
+        raise RegistryError(f"no registered station {station!r}")
+    return _kit(settings, station, key, station_dir)
+
+
+def remove(engine: Engine, settings: Settings, station: str) -> None:
+    """Take a station off: its broker account goes, the hub refuses what it still sends; its history stays."""
+    with writing(engine) as conn:
+        done = conn.execute(stations.update().where(stations.c.id == station, stations.c.removed_at.is_(None))
+                            .values(removed_at=utc_now(), online=False)).rowcount
+    if not done:
+        raise RegistryError(f"no registered station {station!r}")
+    broker_files.remove_user(settings.registry.passwd_file, station)
+    shutil.rmtree(settings.registry.folder / station, ignore_errors=True)
+
+
+def _check_id(settings: Settings, station: str) -> None:
+    if not STATION_ID.fullmatch(station):
+        raise RegistryError(f"station id {station!r}: expected 1 to 63 of a-z, 0-9 and -, starting with a "
+                            "letter or digit (it is the station's MQTT username and topic)")
+    if station == (settings.mqtt.username or "district"):
+        raise RegistryError(f"station id {station!r} is the hub's own MQTT username")
+
+
+def _kit(settings: Settings, station: str, key: str, station_dir: str) -> Kit:
+    """Write the password to the broker and the station's files to its folder."""
+    password = secrets.token_urlsafe(24)
+    hub_password(settings)
+    broker_files.set_password(settings.registry.passwd_file, station, password)
+    folder = settings.registry.folder / station
+    folder.mkdir(parents=True, exist_ok=True)
+    _write_secret(folder / "mqtt.secret", password)
+    _write_secret(folder / "command.key", key)
+    (folder / "station-mqtt.toml").write_text(mqtt_section(settings, station, station_dir), encoding="utf-8")
+    return Kit(station, folder, station, settings.registry.acl_file, settings.registry.passwd_file)
+
+
+def mqtt_section(settings: Settings, station: str, station_dir: str) -> str:
+    """The station's `[mqtt]` section, pointing at its secret files where they will be on the station."""
+    r = settings.registry
+    lines = ["[mqtt]", "enabled = true", f'host = "{r.broker_host}"', f"port = {r.broker_port}"]
+    if r.station_tls_ca:
+        lines.append(f'tls_ca = "{r.station_tls_ca}"')
+    lines += [f'username = "{station}"', f'password_file = "{station_dir}/mqtt.secret"',
+              f'command_key_file = "{station_dir}/command.key"']
+    return "\n".join(lines) + "\n"
+
+
+def _write_secret(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text + "\n")
