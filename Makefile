@@ -24,11 +24,14 @@ test-deps:
 	scripts/apt-install.sh mosquitto chromium fonts-noto-cjk fonts-noto-extra fontconfig zbar-tools espeak-ng \
 	  gcc python3-dev linux-libc-dev systemd cage shellcheck util-linux postgresql
 
-## make i18n: extract messages, update the bo/en catalogs, compile them
+## make i18n: extract messages, update the catalogs (kiosk: bo, en; district console: en), compile them
 i18n: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o kiosk/translations/messages.pot --no-location --sort-output .
 	$(BIN)/pybabel update -i kiosk/translations/messages.pot -d kiosk/translations
 	$(BIN)/pybabel compile -d kiosk/translations --statistics
+	$(BIN)/pybabel extract -F district/babel.cfg -k _l -o district/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i district/translations/messages.pot -d district/translations
+	$(BIN)/pybabel compile -d district/translations --statistics
 
 bench: $(STAMP)
 	for b in bench/[a-z]*.py; do $(BIN)/python $$b || exit 1; done

@@ -80,7 +80,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     from .hub import open_database, run_hub
 
     if args.action in (None, "run"):
-        return run_hub(settings, console=False)     # the console comes with district/web
+        return run_hub(settings, console=not getattr(args, "no_console", False))
     engine = open_database(settings)
     try:
         if args.action == "migrate":

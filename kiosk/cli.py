@@ -43,6 +43,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=_port, help="UI port (default 8080)")
     run.add_argument("--data-dir", type=Path, help=f"demo data folder (default {default_data_dir()})")
     run.add_argument("--mqtt", type=_hostport, metavar="HOST:PORT", help="district broker to sync with")
+    run.add_argument("--district", action="store_true",
+                     help="also run a local mosquitto and the district hub with its console (needs mosquitto)")
 
     sub.add_parser("kiosk", help="the kiosk process: screens, API and hardware (systemd runs it)")
     sync = sub.add_parser("sync", help="the sync process: the station's link to the district")
@@ -192,9 +194,12 @@ def _dispatch(args: argparse.Namespace) -> int:
             print("vstation run: only the demo runs this way: add --simulate "
                   "(a real station runs `vstation kiosk` and `vstation sync` under systemd)", file=sys.stderr)
             return 2
+        if args.district and args.mqtt:
+            print("vstation run: --district brings its own broker; leave out --mqtt", file=sys.stderr)
+            return 2
         from .runner import run_demo
         return run_demo(data_dir=args.data_dir or default_data_dir(), port=args.port, mqtt=args.mqtt,
-                        config_path=Path(args.config) if args.config else None)
+                        config_path=Path(args.config) if args.config else None, district=args.district)
     if args.command == "init":
         from .upkeep.initialise import init
         return init(cfg.config_path(args.config), database=args.database, station_id=args.station_id)

@@ -85,8 +85,24 @@ def _exit_on_signal(signum: int, _frame: object) -> None:
 
 
 def run_demo(*, data_dir: Path, port: int | None, mqtt: tuple[str, int] | None,
-             config_path: Path | None = None) -> int:
-    """`vstation run --simulate`: seed a demo station, start sync beside the kiosk."""
+             config_path: Path | None = None, district: bool = False) -> int:
+    """`vstation run --simulate`: seed a demo station, start sync beside the kiosk (and its district if asked)."""
+    hub = None
+    if district:
+        from district.demo import DemoDistrict
+
+        info = cfg.load(config_path or demo.write_config(data_dir)).station
+        hub = DemoDistrict(data_dir / "district").start(info.id, info.name["zh"])
+        config_path = demo.linked_config(data_dir, hub.station_mqtt())
+    try:
+        return _demo_station(data_dir, port, mqtt, config_path, hub)
+    finally:
+        if hub:
+            hub.stop()
+
+
+def _demo_station(data_dir: Path, port: int | None, mqtt: tuple[str, int] | None, config_path: Path | None,
+                  hub) -> int:
     path = config_path or demo.write_config(data_dir)
     config = cfg.with_overrides(cfg.load(path), port=port)
     if {config.printer.kind, config.card_reader.kind, config.lockers.kind} != {"sim"}:
@@ -99,12 +115,15 @@ def run_demo(*, data_dir: Path, port: int | None, mqtt: tuple[str, int] | None,
         sync_cmd += ["--mqtt", f"{mqtt[0]}:{mqtt[1]}"]
     env = {k: v for k, v in os.environ.items() if k not in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID")}
     sync = subprocess.Popen(sync_cmd, env=env)  # only the kiosk speaks to systemd
+    link = (f"broker 127.0.0.1:{hub.broker_port}, the district's\n  district:      {hub.console_url}  "
+            f"(user admin, password {hub.password})" if hub else
+            "%s:%d" % mqtt if mqtt else "no broker: events are kept in the outbox")
 
     def banner(url: str) -> None:
         print(f"\n  vstation demo: {config.station.name['zh']} ({config.station.id})\n"
               f"  kiosk screen:  {url}\n  simulator:     {url}sim/\n"
               f"  data folder:   {config.database_path.parent}\n"
-              f"  district sync: {'%s:%d' % mqtt if mqtt else 'no broker: events are kept in the outbox'}\n"
+              f"  district sync: {link}\n"
               f"  demo cards (tap them in the simulator):\n{demo.cards_text()}\n", flush=True)
 
     try:

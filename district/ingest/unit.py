@@ -111,7 +111,7 @@ class Ingest:
             if current is None or epoch > current:
                 presence.seen_epoch(conn, station, epoch, now)
                 current = epoch
-            position = positions.lock(conn, station.id, epoch, min(e["seq"] for e in group), now)
+            position = positions.lock(conn, station.id, epoch, _first_seq(epoch, group), now)
             new, reused = positions.insert_new(conn, station.id, group, now)
             for event in reused:
                 rejects.count(conn, "seq_reused", station.id, Topics(station.id).events,
@@ -129,6 +129,12 @@ class Ingest:
                 positions.note_replay(conn, position, now)
         _seen(conn, station.id, now)
         return handled
+
+
+def _first_seq(epoch: int, group: list[dict[str, Any]]) -> int:
+    """Where an epoch never announced by a birth starts: its first event seen; a station from before
+    epochs numbered from 1 for ever, so nothing below its first pack is skipped unseen."""
+    return 1 if epoch == contract.LEGACY_EPOCH else min(e["seq"] for e in group)
 
 
 def _effects(conn: Connection, station: str, event: dict[str, Any], now: datetime) -> None:

@@ -45,6 +45,25 @@ def write_config(data_dir: Path) -> Path:
     return path
 
 
+def linked_config(data_dir: Path, mqtt: dict[str, object]) -> Path:
+    """The demo station.toml with an [mqtt] section for a district (`--district`), as station-district.toml."""
+    text = write_config(data_dir).read_text(encoding="utf-8")
+    if "[mqtt]\nenabled = false\n" not in text:
+        raise ValueError(f"{data_dir / 'station.toml'} has no plain `[mqtt] enabled = false` to link")
+    block = "[mqtt]\n" + "".join(f"{k} = {_toml(v)}\n" for k, v in mqtt.items())
+    path = data_dir / "station-district.toml"
+    path.write_text(text.replace("[mqtt]\nenabled = false\n", block), encoding="utf-8")
+    return path
+
+
+def _toml(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    return json.dumps(str(value), ensure_ascii=False)
+
+
 def seed(conn: sqlite3.Connection, *, new_member_points: int = 10) -> None:
     """Load the demo roster and catalogue once; later runs leave the data as it is."""
     if cards.count(conn) == 0:
