@@ -16,6 +16,7 @@ import sqlite3
 import threading
 import time
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Callable
 
 from .base import device_state, outbox, printing, store
@@ -23,6 +24,7 @@ from .base.bus import Bus
 from .base.clock import Clock, utc_now
 from .base.ports import CardReader, LockerBank, Printer, PrintJob, Voice, state_word
 from .config import Config
+from .config.schedule import passed
 from .district.in_force import ConfigInForce
 from .help.desk import HelpDesk, HelpRequest
 from .help.slip import help_slip
@@ -136,6 +138,8 @@ class Station:
     # -- life --------------------------------------------------------------
     def start(self) -> None:
         """Listen to the hardware: from here on, taps and doors reach the screens."""
+        for problem in passed(self.config.schedules, date.fromisoformat(self.queue.today())):
+            log.warning("%s: %s (ignored: a station starts after a holiday went by)", self.config.path, problem)
         self.reader.when_card = self.card_tapped
         self.locker_core.setup(self.db())
         self.locker_core.tick(self.db())    # resolves operations a killed kiosk left between door-open and -shut

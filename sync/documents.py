@@ -54,7 +54,8 @@ class Documents:
             return documents.reject(self.conn, doc, version, problems)
         effective, _ = documents.effective_config(self.conn, self.config)
         return documents.apply(self.conn, doc, value, sha256=documents.digest(payload),
-                               new_member_points=effective.points.new_member)
+                               new_member_points=effective.points.new_member,
+                               timezone=effective.station.timezone)
 
 
 def _version(value: Any) -> int | None:

@@ -137,10 +137,11 @@ def _document(description: str, body: dict[str, Any], required: list[str]) -> di
 CONFIG_DOC = _document(
     "The district-owned sections of station.toml as JSON; those present replace the file's, read by the "
     "same code (so the same keys, defaults and limits apply).",
-    {"settings": {"type": "object", "description": "services (array), queue, guide, points (objects)",
+    {"settings": {"type": "object", "description": "services (array), queue, guide, points, help (objects); the "
+                                                   "calendar is queue.hours/week/exceptions and the same per service",
                   "properties": {"services": {"type": "array", "maxItems": 26, "items": {"type": "object"}},
                                  "queue": {"type": "object"}, "guide": {"type": "object"},
-                                 "points": {"type": "object"}},
+                                 "points": {"type": "object"}, "help": {"type": "object"}},
                   "additionalProperties": False}},
     ["settings"])
 

@@ -9,10 +9,14 @@ import subprocess
 import sys
 import threading
 import time
+import tomllib
 import urllib.request
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+import tomli_w
 
 from kiosk import config as cfg
 from kiosk import demo, hardware
@@ -30,10 +34,41 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class LocalClock:
+    """A fixed clock set in the demo station's local time ("2026-12-28 09:00", Asia/Shanghai)."""
+
+    def __init__(self, local: str, zone: str = "Asia/Shanghai") -> None:
+        self.zone = ZoneInfo(zone)
+        self.set(local)
+
+    def set(self, local: str) -> None:
+        self.now = datetime.fromisoformat(local).replace(tzinfo=self.zone).astimezone(timezone.utc)
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def demo_config(folder: Path, *, calendar: bool = False) -> Path:
+    """The demo station.toml in `folder`. Without `calendar` its opening hours are taken out, so
+    tickets can be taken at any real hour: tests run at night too (tests of the calendar keep it
+    and fix the clock)."""
+    path = demo.write_config(folder)
+    if not calendar:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        for table in (raw.get("queue", {}), *raw.get("services", [])):
+            for key in ("hours", "week", "exceptions"):
+                table.pop(key, None)
+        path.write_text(tomli_w.dumps(raw), encoding="utf-8")
+    return path
+
+
 @pytest.fixture
 def config_path(tmp_path: Path) -> Path:
-    """A demo station.toml (all devices simulated) in a fresh folder."""
-    return demo.write_config(tmp_path)
+    """A demo station.toml (all devices simulated, open at any hour) in a fresh folder."""
+    return demo_config(tmp_path)
 
 
 @pytest.fixture
@@ -99,11 +134,14 @@ class Demo:
     """A running `vstation run --simulate` process (kiosk + sync) on a free port."""
 
     def __init__(self, data_dir: Path, *args: str) -> None:
-        """`args` go to `vstation run --simulate` after the port and data folder (e.g. `--mqtt H:P`)."""
+        """`args` go to `vstation run --simulate` after the port and data folder (e.g. `--mqtt H:P`).
+        A station.toml already in `data_dir` is used; else the demo's, open at any hour (demo_config)."""
         self.data_dir = data_dir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         data_dir.mkdir(parents=True, exist_ok=True)
+        if not (data_dir / "station.toml").exists():
+            demo_config(data_dir)
         self.log = open(data_dir / "demo.log", "w+", encoding="utf-8")  # a pipe nobody reads would stall it
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "kiosk", "run", "--simulate", "--port", str(self.port),

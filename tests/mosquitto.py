@@ -245,7 +245,9 @@ def station_config(folder: Path, broker: Broker, **mqtt: object) -> Path:
     """The demo station.toml in `folder`, linked to `broker` (extra [mqtt] keys as given)."""
     from kiosk import demo
 
-    path = demo.write_config(folder)
+    from conftest import demo_config
+
+    path = demo_config(folder)
     keys = {"enabled": True, "host": broker.host, "port": broker.port, "telemetry_seconds": 5, **mqtt}
     block = "[mqtt]\n" + "".join(f"{k} = {_toml(v)}\n" for k, v in keys.items())
     text = path.read_text(encoding="utf-8")

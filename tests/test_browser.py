@@ -6,9 +6,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, Demo
-
-from kiosk import demo
+from conftest import ROOT, Demo, demo_config
 
 pytestmark = pytest.mark.browser
 SHOTS = ROOT / "docs" / "screenshots"
@@ -20,7 +18,7 @@ SHOTS = ROOT / "docs" / "screenshots"
 def kiosk(tmp_path: Path):
     """The demo with a short idle time, so the idle reset can be watched."""
     data = tmp_path / "demo"
-    path = demo.write_config(data)
+    path = demo_config(data)
     path.write_text(path.read_text(encoding="utf-8").replace("idle_seconds = 60", "idle_seconds = 10"),
                     encoding="utf-8")
     running = Demo(data)

@@ -9,6 +9,7 @@ from datetime import datetime, time, timedelta, timezone
 import pytest
 
 from kiosk.base import outbox, store
+from kiosk.config.schedule import Schedule
 from kiosk.tickets.calling import Queue
 from kiosk.tickets.stats import board, daily_report
 from kiosk.tickets.ticket import QueueError, TicketState
@@ -110,8 +111,9 @@ def test_eight_concurrent_requests_get_eight_distinct_numbers(config, clock):
 
 
 def test_unknown_service_and_closed_hours_are_refused_and_write_nothing(config, conn, clock):
+    hours = ((time(8, 30), time(12, 0)), (time(14, 30), time(18, 0)))
     queue = Queue(dataclasses.replace(config, queue=dataclasses.replace(
-        config.queue, hours=((time(8, 30), time(12, 0)), (time(14, 30), time(18, 0))))), clock=clock)
+        config.queue, schedule=Schedule(week=(hours,) * 7, given=True))), clock=clock)
     with pytest.raises(QueueError) as err:
         queue.issue(conn, "haircut")
     assert err.value.code == "unknown_service" and err.value.status == 404

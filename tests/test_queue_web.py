@@ -168,30 +168,3 @@ def test_the_daily_report_on_screen_and_on_paper(client, card, station):
     assert "咨询服务" in page
     client.post("/staff/report/print", data={"csrf_token": csrf_token(client)})
     assert "排队日报" in paper.text_of(station.printer.jobs[-1])
-
-
-def test_outside_opening_hours_no_ticket_is_given(config_path):
-    from datetime import datetime, timedelta
-    from zoneinfo import ZoneInfo
-
-    from kiosk import config as cfg
-    from kiosk import hardware
-    from kiosk.base import store
-    from kiosk.station import Station
-    from kiosk.web import create_app
-
-    later = datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(hours=3)
-    period = f"{later:%H}:00-{later:%H}:59"
-    text = config_path.read_text(encoding="utf-8").replace('hours = ["00:00-24:00"]', f'hours = ["{period}"]')
-    config_path.write_text(text, encoding="utf-8")
-    config = cfg.load(config_path)
-    store.open_store(config.database_path).close()
-    hw = hardware.build(config)
-    st = Station(config, printer=hw.printer, reader=hw.reader, lockers=hw.lockers)
-    client = create_app(st, simulated=True, test_config={"TESTING": True}).test_client()
-    response = client.post("/api/v1/tickets", json={"service": "consult"})
-    assert response.status_code == 409
-    assert response.get_json()["error"] == "closed" and period in response.get_json()["message"]
-    assert "现在不取号" in client.get("/queue/").get_data(as_text=True)
-    assert outbox.depth(st.db()) == 0 and hw.printer.jobs == []
-    st.stop()

@@ -16,6 +16,7 @@ from typing import Callable, Iterator
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import demo_config
 
 from drivers import paper, raster
 from drivers.printer_util import raster_command
@@ -95,7 +96,7 @@ def make_station(tmp_path: Path) -> Iterator[MakeStation]:
 
     def build(printer_section: str) -> Station:
         folder = tmp_path / f"station-{len(stations)}"
-        path = demo.write_config(folder)
+        path = demo_config(folder)
         text = path.read_text(encoding="utf-8")
         assert SIM_PRINTER in text
         path.write_text(text.replace(SIM_PRINTER, printer_section), encoding="utf-8")

@@ -176,7 +176,8 @@ def test_the_idle_screen_rotates_the_districts_current_notices_first(client, sta
          "valid_from": rfc3339(now - timedelta(days=1)), "valid_until": rfc3339(now + timedelta(days=2))},
         {"id": "n2", "title": {"zh": "已过期的通知"}, "body": {"zh": "不应出现"},
          "valid_from": rfc3339(now - timedelta(days=5)), "valid_until": rfc3339(now - timedelta(days=4))}]}
-    outcome = documents.apply(station.db(), "notices", body, sha256="test", new_member_points=10)
+    outcome = documents.apply(station.db(), "notices", body, sha256="test", new_member_points=10,
+                              timezone="Asia/Shanghai")
     assert outcome.status == "applied"
     page = client.get("/welcome").get_data(as_text=True)
     assert page.index("周六上午十点在活动室") < page.index("免费饮水")
@@ -190,6 +191,7 @@ def test_a_district_config_shows_on_every_screen_without_a_restart(client, stati
 
     assert "每天 8:30–12:00" in client.get("/").get_data(as_text=True)
     body = {"version": 5, "schema": 1, "settings": {"guide": {"hours": {"zh": "每天 9:00–17:00", "en": "Daily 9–17"}}}}
-    assert documents.apply(station.db(), "config", body, sha256="t", new_member_points=10).status == "applied"
+    assert documents.apply(station.db(), "config", body, sha256="t", new_member_points=10,
+                           timezone="Asia/Shanghai").status == "applied"
     home = client.get("/").get_data(as_text=True)                   # the base template's opening hours
     assert "每天 9:00–17:00" in home and "每天 8:30–12:00" not in home

@@ -1,4 +1,4 @@
-"""What a station offers and by which rules: services, queue hours, the guide, points.
+"""What a station offers and by which rules: services, their opening hours, the guide, points.
 
 Part of `station.toml` (see kiosk/config/station.py for the file as a whole).
 """
@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import time as dtime
 
 from .reader import Table
+from .schedule import ALL_DAY, Schedule, read_schedule
 
 Localized = dict[str, str]
-Periods = tuple[tuple[dtime, dtime], ...]
 
 
 @dataclass(frozen=True)
@@ -21,12 +21,12 @@ class Service:
     name: Localized
     average_minutes: int
     counters: tuple[str, ...]
-    hours: Periods = ()              # empty: the station's queue hours
+    schedule: Schedule = Schedule()  # days without periods of their own follow the station's
 
 
 @dataclass(frozen=True)
 class QueueSettings:
-    hours: Periods                   # when tickets may be taken, every day, local time
+    schedule: Schedule               # when tickets may be taken (local time): the week and its exceptions
     priority_advance_minutes: int    # a priority ticket counts as taken this much earlier
     recent_services: int             # how many finished services the wait estimate averages
 
@@ -74,7 +74,7 @@ def services(root: Table) -> tuple[Service, ...]:
             name=s.localized("name"),
             average_minutes=s.integer("average_minutes", 10, low=1, high=240),
             counters=tuple(s.texts("counters", ["1"])),
-            hours=s.periods("hours", ()),
+            schedule=read_schedule(s, default=None),
         ))
         s.done()
     root.unique("services", [s.id for s in found])
@@ -84,7 +84,7 @@ def services(root: Table) -> tuple[Service, ...]:
 
 def queue(t: Table) -> QueueSettings:
     settings = QueueSettings(
-        hours=t.periods("hours", ((dtime(0, 0), dtime.max),)),
+        schedule=read_schedule(t, default=ALL_DAY),
         priority_advance_minutes=t.integer("priority_advance_minutes", 15, low=0, high=240),
         recent_services=t.integer("recent_services", 20, low=1, high=1000),
     )

@@ -8,10 +8,13 @@ value found and what was expected, and all problems are reported at once.
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 from datetime import time as dtime
 from typing import Any, Iterable
 
 _MISSING = object()
+Periods = tuple[tuple[dtime, dtime], ...]
+PERIOD = re.compile(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)")
 
 
 def show(value: Any) -> str:
@@ -23,7 +26,8 @@ def show(value: Any) -> str:
     if isinstance(value, dict):
         return "a table"
     if isinstance(value, list):
-        return "a list"
+        short = len(value) <= 6 and all(isinstance(v, (str, int, float)) and len(str(v)) <= 24 for v in value)
+        return "[" + ", ".join(show(v) for v in value) + "]" if short else "a list"
     return str(value)
 
 
@@ -130,25 +134,48 @@ class Table:
             return []
         return list(value)
 
-    def periods(self, name: str, default: Any = _MISSING) -> tuple[tuple[dtime, dtime], ...]:
-        """Opening periods such as ["08:30-12:00", "14:30-18:00"], local time, in order."""
+    def periods(self, name: str, default: Any = _MISSING, *, allow_empty: bool = False) -> Periods:
+        """Opening periods such as ["08:30-12:00", "14:30-18:00"], local time, sorted; each problem named.
+
+        A period ends after it starts and never runs past midnight ("24:00" ends the day); periods may
+        touch but not overlap. `allow_empty`: [] means closed (a weekday, a holiday).
+        """
         value = self._get(name, default)
         if value is _MISSING:
             return () if default is _MISSING else tuple(default)
-        periods = []
-        if isinstance(value, list) and value:
-            for item in value:
-                m = re.fullmatch(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)", str(item))
-                if not isinstance(item, str) or not m:
-                    break
-                start, end = dtime(int(m[1]), int(m[2])), _end_time(int(m[3]), int(m[4]))
-                if end <= start or (periods and start < periods[-1][1]):
-                    break
-                periods.append((start, end))
-            else:
-                return tuple(periods)
-        self._bad(name, value, 'a list of periods in order such as ["08:30-12:00", "14:30-18:00"]')
-        return ()
+        if not isinstance(value, list) or (not value and not allow_empty):
+            self._bad(name, value, 'a list of periods such as ["08:30-12:00", "14:30-18:00"]'
+                      + (" ([] for closed)" if allow_empty else ""))
+            return ()
+        found = []
+        for item in value:
+            period = parse_period(item)
+            if isinstance(period, str):
+                self._bad(name, item, period)
+                return ()
+            found.append((item, period))
+        found.sort(key=lambda pair: pair[1])
+        for (text_a, (_, end_a)), (text_b, (start_b, _)) in zip(found, found[1:]):
+            if start_b < end_a:
+                self.problems.add(self.key(name), f"found {show(text_b)} overlapping {show(text_a)}, "
+                                  "expected periods that do not overlap")
+                return ()
+        return tuple(period for _, period in found)
+
+    def day(self, name: str, default: Any = _MISSING) -> date | None:
+        """A calendar date: a TOML date (2027-01-01) or the same as a text ("2027-01-01", as JSON sends it)."""
+        value = self._get(name, default)
+        if value is _MISSING:
+            return None if default is _MISSING else default
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return value
+        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                pass
+        self._bad(name, value, 'a date such as "2027-01-01"')
+        return None
 
     def clock_time(self, name: str, default: Any = _MISSING) -> dtime:
         """A local time of day such as "18:00"."""
@@ -200,6 +227,17 @@ class Table:
         """Report keys nobody asked for: usually a typo that would be silently ignored."""
         for name in sorted(set(self.data) - self.used):
             self.problems.add(self.key(name), "is not a known key (misspelt, or in the wrong table?)")
+
+
+def parse_period(item: Any) -> tuple[dtime, dtime] | str:
+    """"08:30-12:00" as (start, end), or what was expected instead."""
+    m = PERIOD.fullmatch(item) if isinstance(item, str) else None
+    if not m or (m[3] == "24" and m[4] != "00"):
+        return 'a period such as "08:30-12:00" (24-hour clock, "24:00" for midnight)'
+    start, end = dtime(int(m[1]), int(m[2])), _end_time(int(m[3]), int(m[4]))
+    if end <= start:
+        return 'a period that ends after it starts (a period cannot run past midnight: "24:00" ends the day)'
+    return start, end
 
 
 def _end_time(hour: int, minute: int) -> dtime:

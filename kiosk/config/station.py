@@ -28,6 +28,7 @@ from .offer import (
     services,
 )
 from .reader import Problems, Table, show
+from .schedule import Schedule
 
 DEFAULT_PATH = Path("/etc/vstation/station.toml")
 LANGUAGES = ("zh", "bo", "en")
@@ -108,6 +109,11 @@ class Config:
     guide: Guide
     points: PointsSettings
     help: HelpSettings = HelpSettings()
+
+    @property
+    def schedules(self) -> tuple[Schedule, ...]:
+        """The station's opening hours and each service's (for checks that span them all)."""
+        return (self.queue.schedule, *(s.schedule for s in self.services))
 
     def service(self, service_id: str) -> Service | None:
         return next((s for s in self.services if s.id == service_id), None)

@@ -19,6 +19,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from ..base import outbox, store
 from ..base.clock import rfc3339, utc_now
@@ -81,11 +82,15 @@ def versions(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
 
 
 def apply(conn: sqlite3.Connection, doc: str, body: dict[str, Any], *, sha256: str, new_member_points: int,
-          now: datetime | None = None) -> Outcome:
-    """Apply a schema-valid document if it is newer and passes the station's rules; report either way."""
+          timezone: str, now: datetime | None = None) -> Outcome:
+    """Apply a schema-valid document if it is newer and passes the station's rules; report either way.
+
+    `timezone` is the station's: the day an exception of the calendar must not be before."""
+    now = now or utc_now()
     version = int(body["version"])
-    ts = rfc3339(now or utc_now())
-    kind, ctx = KINDS[doc], Context(new_member_points=new_member_points)
+    ts = rfc3339(now)
+    kind = KINDS[doc]
+    ctx = Context(new_member_points=new_member_points, today=now.astimezone(ZoneInfo(timezone)).date())
     try:
         with store.transaction(conn):
             current = applied(conn, doc)

@@ -13,17 +13,19 @@ import json
 import re
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Callable
 
 from ..base import outbox
 from ..config.district import read as read_settings
+from ..config.schedule import passed
 from ..members import roster
 
 
 @dataclass(frozen=True)
 class Context:
     new_member_points: int          # the seed rule in force (a roster's new members get it)
+    today: date                     # the station's local day (an exception dated before it is refused)
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,12 @@ class Kind:
 
 # -- config: the district-owned sections of station.toml ---------------------
 def _check_config(body: dict[str, Any], ctx: Context) -> list[str]:
-    return read_settings(body.get("settings"))[1]
+    """The station.toml reader's problems, and exceptions of the calendar dated before today (unlike the
+    file, where they are only warned about: a document is checked when it arrives, so it is news)."""
+    values, problems = read_settings(body.get("settings"))
+    schedules = [values["queue"].schedule] if "queue" in values else []
+    schedules += [s.schedule for s in values.get("services", ())]
+    return problems + passed(schedules, ctx.today)
 
 
 def _write_config(conn: sqlite3.Connection, body: dict[str, Any], ctx: Context) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from ..base import outbox, store
 from ..base.clock import Clock, local_day, rfc3339, utc_now
 from ..config import Config
 from ..config.offer import Service
+from .opening import Hours, closed, opening_details
 from .stats import estimated_wait_s, position, waiting
 from .ticket import AT_COUNTER, COLUMNS, QueueError, Ticket, TicketState, from_row
 
@@ -46,6 +47,7 @@ class Offered:
     waiting: int
     open: bool
     estimated_wait_s: int
+    opens: dict[str, Any] | None = None     # closed: when it opens next (see opening_details)
 
 
 class Queue:
@@ -60,17 +62,22 @@ class Queue:
     def today(self, now: datetime | None = None) -> str:
         return local_day(now or self.clock(), self.zone)
 
+    def hours(self, service: Service | None = None) -> Hours:
+        """The opening hours of a service by the calendar (None: the station's own)."""
+        return Hours(self.config.queue.schedule, self.zone, service.schedule if service else None)
+
     def is_open(self, service: Service, now: datetime | None = None) -> bool:
-        local = (now or self.clock()).astimezone(self.zone).time()
-        return any(start <= local < end for start, end in service.hours or self.config.queue.hours)
+        return self.hours(service).is_open(now or self.clock())
 
     def offered(self, conn: sqlite3.Connection) -> list[Offered]:
-        """Each service as the ticket screen shows it: how many wait, whether it takes tickets, the wait now."""
-        day, rows = self.today(), []
+        """Each service as the ticket screen shows it: how many wait, whether it takes tickets (else when it
+        opens next), the wait now."""
+        day, now, rows = self.today(), self.clock(), []
         for service in self.config.services:
-            count = waiting(conn, day, service.id)
-            rows.append(Offered(service, count, self.is_open(service),
-                                estimated_wait_s(conn, self.config, service, count)))
+            count, hours = waiting(conn, day, service.id), self.hours(service)
+            is_open = hours.is_open(now)
+            rows.append(Offered(service, count, is_open, estimated_wait_s(conn, self.config, service, count),
+                                None if is_open else opening_details(hours, now)))
         return rows
 
     # -- taking a number ---------------------------------------------------
@@ -93,9 +100,7 @@ class Queue:
                 if row:
                     return self.describe(conn, from_row(row), new=False)
             if not self.is_open(service, now):
-                raise QueueError("closed", f"{service.id} takes no tickets now; open "
-                                 + ", ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in service.hours or
-                                             self.config.queue.hours))
+                raise closed(service, self.hours(service), now)
             self._close_earlier_days(conn, now)
             day = self.today(now)
             seqno = conn.execute(

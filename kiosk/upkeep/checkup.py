@@ -12,7 +12,8 @@ import sqlite3
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
+from zoneinfo import ZoneInfo
 
 from .. import config as cfg
 from ..base import device_state, outbox, store
@@ -20,6 +21,7 @@ from ..base.clock import Clock, parse_time, utc_now
 from ..base.errors import AlreadyRunning, ConfigError, VStationError
 from ..base.ports import state_word
 from ..config import Config
+from ..config.schedule import passed
 from .reach import probe_broker
 
 Line = tuple[bool, str, str]
@@ -45,19 +47,25 @@ def check(config: Config, *, devices: Openers, out: Callable[[str], None] = prin
           timeout_s: float = 3.0) -> int:
     """Print one line per item and a summary; return 0 only if everything works."""
     lines: list[Line] = [(True, "config", f"{config.path} (station {config.station.id})")]
+    today = clock().astimezone(ZoneInfo(config.station.timezone)).date()
+    warnings = [("config", f"{problem} (ignored)") for problem in passed(config.schedules, today)]
     db_line, newest = _database(config)
     lines.append(db_line)
     lines += _devices(config, devices)
     lines.append(_mqtt(config, timeout_s))
     lines.append(_clock(clock(), newest))
-    return _report(lines, out)
+    return _report(lines, out, warnings)
 
 
-def _report(lines: list[Line], out: Callable[[str], None]) -> int:
+def _report(lines: list[Line], out: Callable[[str], None], warnings: Sequence[tuple[str, str]] = ()) -> int:
+    """Each item's line, the warnings (worth mending, not failures), and the summary."""
     for ok, item, detail in lines:
         out(f"{'ok  ' if ok else 'FAIL'}  {item:<12} {detail}")
+    for item, detail in warnings:
+        out(f"warn  {item:<12} {detail}")
     failed = [item for ok, item, _ in lines if not ok]
-    out(f"{len(lines) - len(failed)} of {len(lines)} items ok" + (f"; failed: {', '.join(failed)}" if failed else ""))
+    out(f"{len(lines) - len(failed)} of {len(lines)} items ok" + (f"; failed: {', '.join(failed)}" if failed else "")
+        + (f"; {len(warnings)} warning(s)" if warnings else ""))
     return 1 if failed else 0
 
 

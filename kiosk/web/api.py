@@ -22,6 +22,9 @@ TICKET_FIELDS = {"service", "priority"}
 
 @bp.errorhandler(QueueError)
 def queue_refused(exc: QueueError):
+    """The core's refusal; outside the hours with `opens_at`, the next opening (its message names it too)."""
+    if exc.code == "closed":
+        return api_error(exc.status, exc.code, str(exc), opens_at=exc.details.get("opens_at"))
     return api_error(exc.status, exc.code, str(exc))
 
 

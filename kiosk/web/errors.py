@@ -12,9 +12,9 @@ from werkzeug.exceptions import HTTPException, InternalServerError, SecurityErro
 log = logging.getLogger(__name__)
 
 
-def api_error(status: int, code: str, message: str):
-    """The one shape of every API error: {"error": code, "message": text}."""
-    return jsonify(error=code, message=message), status
+def api_error(status: int, code: str, message: str, **extra: object):
+    """The one shape of every API error: {"error": code, "message": text} (and the figures of some codes)."""
+    return jsonify(error=code, message=message, **extra), status
 
 
 def _is_api() -> bool:

@@ -7,7 +7,9 @@ from typing import Any
 ERROR = {
     "type": "object",
     "required": ["error", "message"],
-    "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
+    "properties": {"error": {"type": "string"}, "message": {"type": "string"},
+                   "opens_at": {"type": ["string", "null"], "description": "error closed: when the service takes "
+                                "numbers again (RFC 3339; null: not within a year)"}},
 }
 
 HEALTH = {

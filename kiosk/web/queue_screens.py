@@ -24,7 +24,7 @@ from ..tickets.slips import ticket_qr
 from ..tickets.ticket import QueueError
 from .context import station
 from .i18n import current_language
-from .refusals import words
+from .refusals import opening_words, words
 
 bp = Blueprint("queue", __name__, url_prefix="/queue")
 
@@ -44,10 +44,16 @@ def qr_svg(data: str) -> Markup:
 def services():
     """One big button per service, with how many wait; `?priority=1` takes priority tickets."""
     st = station()
-    rows = [{"service": o.service, "waiting": o.waiting, "open": o.open, "wait_min": (o.estimated_wait_s + 59) // 60}
-            for o in st.queue.offered(st.db())]
+    rows = [{"service": o.service, "waiting": o.waiting, "open": o.open, "wait_min": (o.estimated_wait_s + 59) // 60,
+             "closed_note": None if o.open else _closed_note(o.opens or {})} for o in st.queue.offered(st.db())]
     return render_template("queue/services.html", rows=rows, priority=bool(request.args.get("priority")),
                            request_key=str(uuid.uuid4()))
+
+
+def _closed_note(opens: dict) -> str:
+    """What a closed service's button says: when it takes numbers again."""
+    when = opening_words(opens)
+    return _("现在不取号，%(when)s 开始", when=when) if when else _("现在不取号")
 
 
 @bp.post("/take")

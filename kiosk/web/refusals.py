@@ -7,6 +7,11 @@ itself and the core's message.
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any, Callable, Mapping
+
+from babel.dates import format_date, format_skeleton
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from ..base.errors import Refusal
@@ -15,6 +20,7 @@ from ..lockers.machine import LockerRefusal
 from ..members.ledger import LedgerError
 from ..shop.supermarket import ShopError
 from ..tickets.ticket import QueueError
+from .i18n import localized
 
 
 def words(exc: Refusal) -> str:
@@ -22,12 +28,38 @@ def words(exc: Refusal) -> str:
     for kind, table in ((QueueError, _queue), (ShopError, _shop), (RequestError, _help), (LockerRefusal, _lockers),
                         (LedgerError, _points)):
         if isinstance(exc, kind):
-            return table().get(exc.code, _("没有成功，请找工作人员。"))
+            said = table().get(exc.code, _("没有成功，请找工作人员。"))
+            return said(exc.details) if callable(said) else said
     return _("没有成功，请找工作人员。")
 
 
-def _queue() -> dict[str, str]:
-    return {"closed": _("这项服务现在不取号，请看开放时间或问工作人员。"),
+def opening_words(details: Mapping[str, Any]) -> str:
+    """When a closed service opens next, as people say it: 今天 18:30, 明天 8:30, a weekday within the
+    week, a date further out ("" when it does not open within a year). `details` as the core gives them
+    (kiosk.tickets.opening.opening_details)."""
+    if not details.get("opens_at"):
+        return ""
+    days, time = details["opens_in_days"], details["opens_time"]
+    if days == 0:
+        return _("今天 %(time)s", time=time)
+    if days == 1:
+        return _("明天 %(time)s", time=time)
+    day, locale = date.fromisoformat(details["opens_date"]), str(get_locale() or "zh")
+    if days < 7:
+        return _("%(weekday)s %(time)s", weekday=format_date(day, "EEEE", locale=locale), time=time)
+    return _("%(date)s %(time)s", date=format_skeleton("MMMMd", day, locale=locale), time=time)
+
+
+def _closed(details: Mapping[str, Any]) -> str:
+    """The ticket screen's answer outside the hours: why today is different, and when to come back."""
+    reason = localized(details.get("reason")) if details.get("reason") else ""
+    when = opening_words(details)
+    said = _("这项服务现在不取号，%(when)s 开始。", when=when) if when else _("这项服务暂停取号，请问工作人员。")
+    return _("%(reason)s。%(said)s", reason=reason, said=said) if reason else said
+
+
+def _queue() -> dict[str, str | Callable[[Mapping[str, Any]], str]]:
+    return {"closed": _closed,
             "unknown_service": _("没有这项服务，请回到首页重新选择。"),
             "not_done": _("这项服务还没有办完，办完后再打分。"),
             "already_rated": _("这张号票已经打过分了，谢谢！"),
