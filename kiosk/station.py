@@ -30,20 +30,21 @@ from .help.desk import HelpDesk, HelpRequest
 from .help.slip import help_slip
 from .lockers.machine import LockerRefusal, Lockers, Started
 from .members import cards, ledger
+from .members.duty import Duty
 from .members.ledger import Entry
 from .members.visits import TapOutcome, Visits
 from .shop.receipt import receipt_slip
 from .shop.supermarket import Redemption, Shop, catalog
 from .tickets.calling import Issued, Queue
-from .tickets.slips import report_slip, ticket_slip
-from .tickets.stats import daily_report
+from .tickets.slips import ticket_slip
 from .tickets.ticket import Ticket
 from .upkeep.chores import Chore, Chores
+from .upkeep.day_report import DayReport, day_report, report_slip
 from .upkeep.printer_check import test_page
 
 log = logging.getLogger(__name__)
 CARD_FRESH_S = 60.0        # a tapped card counts for a sign-in this long
-HOUSEKEEPING_S = 60.0      # visits left open past closing are looked for this often
+HOUSEKEEPING_S = 60.0      # visits and duties left open past closing are looked for this often
 DEVICE_HEARTBEAT_S = 10.0  # device states are re-recorded this often (telemetry calls older than 3 intervals unknown)
 COUNTER_ACTIONS = ("call_next", "recall", "start", "done", "no_show", "transfer")
 
@@ -52,14 +53,6 @@ COUNTER_ACTIONS = ("call_next", "recall", "start", "done", "no_show", "transfer"
 class TakenTicket:
     issued: Issued
     printed: bool
-
-
-@dataclass(frozen=True)
-class DayReport:
-    """The staff's report of one local day: per service, and the supermarket's totals."""
-    day: str
-    services: list[dict[str, Any]]
-    shop: dict[str, Any]
 
 
 class Station:
@@ -83,7 +76,8 @@ class Station:
         self._stopping = threading.Event()
         self._chores = Chores([Chore("lockers", lambda: self.locker_core.tick(self.db())),
                                Chore("devices", self.record_devices),
-                               Chore("visits", lambda: self.visits.close_forgotten(self.db()), HOUSEKEEPING_S)],
+                               Chore("visits", lambda: self.visits.close_forgotten(self.db()), HOUSEKEEPING_S),
+                               Chore("duty", lambda: self.duty.end_forgotten(self.db()), HOUSEKEEPING_S)],
                               beat_s=DEVICE_HEARTBEAT_S)
         self.locker_core = Lockers(config.lockers, lockers, clock=clock, publish=self.bus.publish,
                                    schedule=self._chores.soon)
@@ -97,6 +91,7 @@ class Station:
         self._queue = Queue(config, clock=self.clock)
         self._visits = Visits(config, clock=self.clock)
         self._requests = HelpDesk(config.help, clock=self.clock)
+        self._duty = Duty(config, clock=self.clock)
 
     @property
     def id(self) -> str:
@@ -118,6 +113,12 @@ class Station:
         """The help-request rules of the config in force (the district's categories)."""
         self.config
         return self._requests
+
+    @property
+    def duty(self) -> Duty:
+        """The duty rules of the config in force (its calendar closes a forgotten duty)."""
+        self.config
+        return self._duty
 
     @property
     def visits(self) -> Visits:
@@ -291,13 +292,11 @@ class Station:
         return ended
 
     def daily_report(self) -> DayReport:
-        """Today's report (local day): tickets, waits and ratings per service, and the supermarket."""
-        conn, day = self.db(), self.queue.today()
-        return DayReport(day, daily_report(conn, self.config, day), self.shop.day_summary(conn, day))
+        """Today's report (local day): tickets, waits and ratings per service, the supermarket, duty hours."""
+        return day_report(self.db(), self.config, self.queue.today(), shop=self.shop, duty=self.duty)
 
     def print_daily_report(self) -> bool:
-        report = self.daily_report()
-        return self._print(report_slip(self.config, report.services, report.day, report.shop), what="report")
+        return self._print(report_slip(self.config, self.daily_report()), what="report")
 
     # -- members and the supermarket ----------------------------------------
     def adjust_points(self, member_id: str, item_id: str, *, staff_id: str, key: str) -> tuple[Entry, int]:

@@ -73,7 +73,7 @@ class Hours:
 
     def is_open(self, moment: datetime) -> bool:
         day = self.local(moment).date()
-        return any(self._at(day, start) <= moment < self._at(day, end) for start, end in self.day(day).periods)
+        return any(self.at(day, start) <= moment < self.at(day, end) for start, end in self.day(day).periods)
 
     def next_opening(self, moment: datetime) -> datetime | None:
         """The start of the first period after `moment` (None: nothing within HORIZON_DAYS)."""
@@ -91,7 +91,7 @@ class Hours:
         for n in range(HORIZON_DAYS):
             day = today + timedelta(days=n)
             for start, end in self.day(day).periods:
-                a, b = self._at(day, start), self._at(day, end)
+                a, b = self.at(day, start), self.at(day, end)
                 if current and a <= current[1]:
                     current = (current[0], max(b, current[1]))
                     continue
@@ -101,7 +101,7 @@ class Hours:
         if current:
             yield current
 
-    def _at(self, day: date, clock: dtime) -> datetime:
+    def at(self, day: date, clock: dtime) -> datetime:
         """An aware moment of a local day; the end of the day (24:00) is the next midnight."""
         if clock == dtime.max:
             return datetime.combine(day + timedelta(days=1), dtime(0, 0), tzinfo=self.zone)

@@ -1,4 +1,4 @@
-"""What goes on paper for the queue: the ticket, and the staff's day report.
+"""What goes on paper for the queue: the ticket (the day's report is kiosk/upkeep/day_report.py).
 
 Chinese always, plus the resident's language when it is not Chinese (the
 printer driver turns Tibetan into an image). The QR code carries the ticket
@@ -46,32 +46,6 @@ def ticket_slip(config: Config, issued: Issued, lang: str) -> Callable[[PrintJob
         job.qr(ticket_qr(ticket.id), size=5)
         job.text(taken, align="center")
         job.text(translator("zh")("请保管好此票，过号请重新取号。"), align="center")
-        job.feed(1)
-        job.cut()
-
-    return compose
-
-
-def report_slip(config: Config, rows: list[dict], day: str, shop: dict | None = None) -> Callable[[PrintJob], None]:
-    """The staff's daily report on paper (Chinese): the queue, and points and redemptions."""
-
-    def compose(job: PrintJob) -> None:
-        job.text(config.station.name["zh"], align="center", bold=True)
-        job.text(f"排队日报 {day}", align="center")
-        job.rule()
-        for row in rows:
-            service = config.service(row["service"])
-            job.text(f"{service.prefix} {service.name['zh']}", bold=True)
-            job.text(f"  取号 {row['tickets']}  办完 {row['done']}  过号 {row['no_show']}")
-            if row["wait_median_min"] is not None:
-                job.text(f"  等候 中位 {row['wait_median_min']} 分  90% {row['wait_p90_min']} 分")
-            if row["rating_mean"] is not None:
-                job.text(f"  评价 {row['ratings']} 次  平均 {row['rating_mean']} 星")
-        if shop:
-            job.rule()
-            job.text(f"兑换 {shop['redemptions']} 笔  兑出 {shop['points_spent']} 分  发放 {shop['points_issued']} 分")
-            for name, stock in shop["low_stock"]:
-                job.text(f"  库存不足：{name['zh']} 剩 {stock}")
         job.feed(1)
         job.cut()
 

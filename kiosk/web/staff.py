@@ -186,7 +186,8 @@ def points_member():
 @staff_required
 def report():
     report = station().daily_report()
-    return render_template("staff/report.html", day=report.day, rows=report.services, shop=report.shop)
+    return render_template("staff/report.html", day=report.day, rows=report.services, shop=report.shop,
+                           duty=report.duty)
 
 
 @bp.post("/report/print")
