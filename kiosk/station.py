@@ -319,10 +319,11 @@ class Station:
 
     # -- help requests ---------------------------------------------------------
     def ask_for_help(self, category: str, phone: str, details: list[str], preferred_time: str, *, consent: bool,
-                     key: str, lang: str = "zh") -> tuple[HelpRequest, bool]:
-        """Record a resident's help request and print its slip once; (request, printed)."""
+                     key: str, lang: str = "zh", address: tuple[str, str, str] | None = None
+                     ) -> tuple[HelpRequest, bool]:
+        """Record a resident's help request (door-step: with its address) and print its slip once."""
         req = self.requests.create(self.db(), category, phone, details, preferred_time, consent=consent, key=key,
-                                   lang=lang)
+                                   lang=lang, address=address)
         if not req.new:
             return req, False
         return req, self._print(help_slip(self.config, req, lang), what="help_request")

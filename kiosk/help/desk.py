@@ -9,8 +9,8 @@ district's rule go through the ledger, once) or hands it back with a reason.
 The resident follows the status by the request number and rates it once done.
 
 Every change and its `request.*` event are one `BEGIN IMMEDIATE` transaction.
-The phone number stays at the station: events carry it masked, and nothing
-here ever logs it.
+The phone number and a door-step request's address (kiosk/help/address.py)
+stay at the station: events carry them masked, and nothing here ever logs them.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from ..base.clock import Clock, rfc3339, utc_now
 from ..base.errors import Refusal
 from ..config.help import HelpSettings
 from ..members import ledger
+from .address import DOOR, Address
 
 PREFERRED_TIMES = ("today_am", "today_pm", "tomorrow_am", "tomorrow_pm", "this_week")
 OUTCOMES = ("solved", "partly", "referred")
@@ -69,6 +70,7 @@ class HelpRequest:
     rating: int | None
     created_at: str
     updated_at: str
+    address: Address | None = None   # door-step service only
     new: bool = True           # False when a retry returned what was already there
 
     @property
@@ -86,11 +88,12 @@ class Step:
 
 
 _COLUMNS = ("id, number, category, details, preferred_time, phone, state, member_id, points, note, outcome, "
-            "rating, created_at, updated_at")
+            "rating, created_at, updated_at, address_building, address_unit, address_door")
 
 
 def _from_row(row: sqlite3.Row, *, new: bool = True) -> HelpRequest:
-    return HelpRequest(row[0], row[1], row[2], tuple(json.loads(row[3])), *row[4:14], new=new)
+    address = Address(row[14], row[15] or "", row[16]) if row[14] else None
+    return HelpRequest(row[0], row[1], row[2], tuple(json.loads(row[3])), *row[4:14], address=address, new=new)
 
 
 class HelpDesk:
@@ -102,12 +105,16 @@ class HelpDesk:
 
     # -- the resident ------------------------------------------------------
     def create(self, conn: sqlite3.Connection, category: str, phone: str, details: list[str] | tuple[str, ...],
-               preferred_time: str, *, consent: bool, key: str, lang: str = "zh") -> HelpRequest:
-        """Record a resident's request with `request.created`; the same key returns the first one."""
+               preferred_time: str, *, consent: bool, key: str, lang: str = "zh",
+               address: tuple[object, object, object] | None = None) -> HelpRequest:
+        """Record a resident's request with `request.created`; the same key returns the first one.
+
+        `address` (building, unit, door) is required by a door-step category and refused by any other."""
         cat = self.settings.category(category)
         if cat is None:
             raise RequestError("unknown_category", f"no help category {category!r} here", status=404)
         valid_phone(phone)
+        where = self.valid_address(cat.id, address)
         known = {d.id for d in cat.details}
         details = tuple(dict.fromkeys(details))
         if any(d not in known for d in details):
@@ -127,15 +134,35 @@ class HelpDesk:
             number = str(max(FIRST_NUMBER, (last or 0) + 1))
             request_id = str(uuid.uuid4())
             conn.execute("INSERT INTO help_requests (id, number, category, details, preferred_time, phone, "
-                         "consent_at, lang, created_at, updated_at, idem_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         "consent_at, lang, created_at, updated_at, idem_key, address_building, address_unit, "
+                         "address_door) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                          (request_id, number, cat.id, json.dumps(list(details)), preferred_time, phone, now, lang,
-                          now, now, key))
+                          now, now, key, *((where.building, where.unit, where.door) if where else (None,) * 3)))
             self._step(conn, request_id, "created", now)
             outbox.append(conn, "request.created", {
                 "request_id": request_id, "number": number, "category": cat.id, "details": list(details),
                 "preferred_time": preferred_time, "phone_masked": mask_phone(phone), "consent": True,
-                "lang": lang}, ts=now)
+                "lang": lang, **({"building": where.building} if where else {})}, ts=now)
             return self._load(conn, request_id)
+
+    def valid_address(self, category: str, address: tuple[object, object, object] | None) -> Address | None:
+        """A door-step category's address (a listed building, one of its units, a door number of 1–5 digits),
+        or a refusal naming what is wrong; the door number is never echoed."""
+        cat = self.settings.category(category)
+        if cat is None or not cat.address:
+            if address and any(address):
+                raise RequestError("no_address", f"category {category!r} takes no address", status=400)
+            return None
+        building, unit, door = address or (None, None, None)
+        found = self.settings.building(building)
+        if found is None:
+            raise RequestError("bad_building", "choose one of the listed buildings", status=400)
+        unit = "" if unit is None else unit
+        if unit not in (found.units or ("",)):
+            raise RequestError("bad_unit", f"choose one of the units of {found.id}", status=400)
+        if not isinstance(door, str) or not DOOR.fullmatch(door) or not door.strip("0"):
+            raise RequestError("bad_door", "a door number is 1 to 5 digits, not all zero", status=400)
+        return Address(found.id, str(unit), door)
 
     def rate(self, conn: sqlite3.Connection, request_id: str, stars: object) -> HelpRequest:
         """The resident's 1–5 stars for a finished request (`request.rated`), once."""

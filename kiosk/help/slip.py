@@ -1,7 +1,8 @@
 """The slip a resident takes home after asking for help: the request number and a QR code.
 
 Chinese always, plus the resident's language when it is not Chinese. The
-phone number is printed masked: the slip may be lost.
+phone number is printed masked, and a door-step request's address shows its
+building only: the slip may be lost.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from ..base.clock import local_text
 from ..base.ports import PrintJob
 from ..base.texts import translator
 from ..config import Config
+from .address import masked_text
 from .desk import HelpRequest
 from .words import TIMES
 
@@ -43,6 +45,10 @@ def help_slip(config: Config, req: HelpRequest, lang: str) -> Callable[[PrintJob
                 job.text("· " + (text.get(code) or text["zh"]))
             job.text(_("希望时间：%(t)s", t=_(TIMES[req.preferred_time])))
         job.text(f"联系电话：{req.phone_masked}")
+        if req.address:                          # the slip may be lost: the building, not the door
+            for code in languages:
+                _ = translator(code)
+                job.text(_("上门地址：%(a)s", a=masked_text(config.help, req.address, _, code)))
         job.rule()
         job.qr(request_qr(req.id), size=5)
         for code in languages:

@@ -99,7 +99,11 @@ def _help() -> dict[str, str]:
             "not_accepted": _("请先接单，办完后再点办结。"),
             "already_done": _("这个任务已经办结了。"),
             "bad_outcome": _("请选择办理结果。"),
-            "bad_reason": _("请选择退单原因。")}
+            "bad_reason": _("请选择退单原因。"),
+            "bad_building": _("请从列出的楼栋里选择。"),
+            "bad_unit": _("请选择单元。"),
+            "bad_door": _("门牌号不对：请输入 1 到 5 位数字。"),
+            "no_address": _("这类求助不需要地址。")}
 
 
 def _lockers() -> dict[str, str]:
