@@ -61,6 +61,7 @@ def main(argv: list[str], *, config: str | None = None, verbose: bool = False) -
 
 
 def _init(path: Path) -> int:
+    from . import keyfile
     from .registry import credentials
 
     if not path.exists():
@@ -69,6 +70,7 @@ def _init(path: Path) -> int:
         print(f"wrote {path}: edit [district], [database] and [mqtt]")
     settings = load(path)
     credentials.hub_password(settings)
+    keyfile.load_or_create(keyfile.console_key_path(path))
     from .hub import open_database
     open_database(settings).dispose()
     print(f"hub account '{settings.mqtt.username or 'district'}' in {settings.registry.passwd_file}, ACL in "

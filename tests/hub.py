@@ -11,6 +11,7 @@ way the contract says, and records the acks and commands it receives.
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 import threading
@@ -58,7 +59,8 @@ class Rig:
         folder.mkdir(parents=True, exist_ok=True)
         self.folder = folder
         self.broker = Broker(folder / "broker", anonymous=False, password_file=folder / "passwd",
-                             acl_file=folder / "acl")
+                             acl_file=folder / "acl",
+                             extra=("set_tcp_nodelay true", "max_queued_messages 10000"))   # docs/operations.md
         self.config_path = district_toml(folder, self.broker.port, db_url, **sections)
         self.settings = district_settings.load(self.config_path)
         credentials.hub_password(self.settings)
@@ -121,6 +123,7 @@ class Twin:
         self.client.username_pw_set(station, password)
         self.client.will_set(self.topic("status"), b'{"online":false}', qos=1, retain=True)
         self.client.on_message = self._on_message
+        self.client.on_socket_open = lambda c, u, sock: sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.connected = threading.Event()
         self.client.on_connect = lambda c, u, f, reason, p: (self.connected.set() if not reason.is_failure else None)
         self.client.connect(broker.host, broker.port, 30)

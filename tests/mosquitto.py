@@ -74,10 +74,11 @@ class Broker:
 
     def __init__(self, folder: Path, *, anonymous: bool = True, users: dict[str, str] | None = None,
                  acl: str | None = None, tls: Tls | None = None, password_file: Path | None = None,
-                 acl_file: Path | None = None) -> None:
-        """`password_file`/`acl_file`: files written elsewhere (the district's registry), used as they are."""
+                 acl_file: Path | None = None, extra: tuple[str, ...] = ()) -> None:
+        """`password_file`/`acl_file`: files written elsewhere (the district's registry), used as they are;
+        `extra`: more mosquitto.conf lines."""
         self.folder = folder
-        self.password_file, self.acl_file = password_file, acl_file
+        self.password_file, self.acl_file, self.extra = password_file, acl_file, extra
         self.port = free_port()
         self.data = folder / "data"
         self.data.mkdir(parents=True, exist_ok=True)
@@ -102,6 +103,7 @@ class Broker:
         if acl is not None:
             (self.folder / "acl").write_text(acl)
             lines.append(f"acl_file {self.folder / 'acl'}")
+        lines += list(self.extra)
         if self.password_file:
             lines.append(f"password_file {self.password_file}")
         if self.acl_file:

@@ -20,6 +20,7 @@ from kiosk import config as cfg
 SYSTEMD = ROOT / "systemd"
 UNITS = ["vstation-kiosk.service", "vstation-sync.service", "vstation-browser.service",
          "vstation-backup.service", "vstation-backup.timer"]
+DISTRICT_UNIT = "vstation-district.service"     # on the district's server, not installed by install.sh
 VSTATION = Path(sys.executable).with_name("vstation")
 needs_analyze = pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze not installed")
 
@@ -39,7 +40,7 @@ def _directives(path: Path) -> dict[str, list[str]]:
 
 
 @needs_analyze
-@pytest.mark.parametrize("unit", UNITS)
+@pytest.mark.parametrize("unit", [*UNITS, DISTRICT_UNIT])
 def test_every_unit_verifies_without_a_warning(unit: str, tmp_path: Path):
     # /opt/vstation exists only on a station: point ExecStart at this checkout's vstation; nothing else changes
     text = (SYSTEMD / unit).read_text(encoding="utf-8").replace("/opt/vstation/venv/bin/vstation", str(VSTATION))
@@ -55,7 +56,8 @@ def test_every_unit_verifies_without_a_warning(unit: str, tmp_path: Path):
 
 
 @needs_analyze
-@pytest.mark.parametrize("unit", ["vstation-kiosk.service", "vstation-sync.service", "vstation-backup.service"])
+@pytest.mark.parametrize("unit", ["vstation-kiosk.service", "vstation-sync.service", "vstation-backup.service",
+                                  DISTRICT_UNIT])
 def test_exposure_of_the_station_services_is_at_most_3(unit: str):
     result = subprocess.run(["systemd-analyze", "security", "--offline=true", str(SYSTEMD / unit)],
                             capture_output=True, text=True)
@@ -225,3 +227,12 @@ def test_scripts_pass_shellcheck():
     result = subprocess.run(["shellcheck", str(SYSTEMD / "install.sh"), str(SYSTEMD / "uninstall.sh")],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
+
+
+def test_the_district_hub_unit_runs_unprivileged_with_only_its_data_writable():
+    d = _directives(SYSTEMD / DISTRICT_UNIT)
+    assert d["Service.ExecStart"] == ["/opt/vstation/venv/bin/vstation district run"]
+    assert d["Service.User"] == ["vstation-district"] and d["Service.ProtectSystem"] == ["strict"]
+    assert d["Service.ReadWritePaths"] == ["/var/lib/vstation-district"]
+    assert d["Service.Environment"][0].startswith("VSTATION_DISTRICT_CONFIG=/etc/vstation/district.toml")
+    assert "mosquitto.service" in d["Unit.After"][0] and d["Service.Restart"] == ["on-failure"]

@@ -62,8 +62,9 @@ def insert_new(conn: Connection, station: str, pack: list[dict[str, Any]], now: 
     """Insert the events of a pack not stored yet; (the new ones, those whose seq holds another event)."""
     rows = [{"id": e["id"], "station_id": station, "epoch": epoch_of(e), "seq": e["seq"], "type": e["type"],
              "ts": e["ts"], "received_at": now, "data": e["data"]} for e in pack]
-    inserted = set(conn.execute(upsert_insert(conn, events).values(rows).on_conflict_do_nothing()
-                                .returning(events.c.id)).scalars())
+    # one cached statement, many parameter sets (SQLAlchemy's insertmanyvalues batches them, RETURNING too)
+    inserted = set(conn.execute(upsert_insert(conn, events).on_conflict_do_nothing().returning(events.c.id),
+                                rows).scalars())
     new = [e for e in pack if e["id"] in inserted]
     skipped = [e["id"] for e in pack if e["id"] not in inserted]
     known = set(conn.execute(select(events.c.id).where(events.c.id.in_(skipped))).scalars()) if skipped else set()

@@ -59,26 +59,40 @@ class Ingest:
 
     def handle(self, msg: Received) -> Handled:
         """Apply one message in one transaction; database errors propagate (the caller retries later)."""
+        return self.handle_batch([msg])[0]
+
+    def handle_batch(self, batch: list[Received]) -> list[Handled]:
+        """Apply several messages in one transaction (one commit, one fsync), in order per station.
+
+        The messages are taken station by station, so two workers lock the stations' positions in the
+        same order and never wait on each other in a circle.
+        """
         now = self.clock()
+        order = sorted(range(len(batch)), key=lambda i: _claimed(batch[i].topic) or "")
+        handled: list[Handled] = [Handled()] * len(batch)
         with writing(self.engine) as conn:
-            where = contract.address(msg.topic)
-            if where is None:
-                rejects.count(conn, "wrong_topic", _claimed(msg.topic), msg.topic, "not a topic stations publish on",
-                              now)
-                return Handled()
-            station = conn.execute(select(stations).where(stations.c.id == where.station,
-                                                          stations.c.removed_at.is_(None))).first()
-            if station is None:
-                rejects.count(conn, "unknown_station", where.station, msg.topic, f"{len(msg.payload)} bytes", now)
-                return Handled()
-            if len(msg.payload) > self.settings.max_payload_bytes:
-                rejects.count(conn, "oversized", where.station, msg.topic, f"{len(msg.payload)} bytes", now)
-                return Handled()
-            try:
-                return self._leaf(conn, station, where, msg, now)
-            except contract.Unreadable as exc:
-                rejects.count(conn, "malformed", where.station, msg.topic, str(exc), now)
-                return Handled()
+            for i in order:
+                handled[i] = self._one(conn, batch[i], now)
+        return handled
+
+    def _one(self, conn: Connection, msg: Received, now: datetime) -> Handled:
+        where = contract.address(msg.topic)
+        if where is None:
+            rejects.count(conn, "wrong_topic", _claimed(msg.topic), msg.topic, "not a topic stations publish on", now)
+            return Handled()
+        station = conn.execute(select(stations).where(stations.c.id == where.station,
+                                                      stations.c.removed_at.is_(None))).first()
+        if station is None:
+            rejects.count(conn, "unknown_station", where.station, msg.topic, f"{len(msg.payload)} bytes", now)
+            return Handled()
+        if len(msg.payload) > self.settings.max_payload_bytes:
+            rejects.count(conn, "oversized", where.station, msg.topic, f"{len(msg.payload)} bytes", now)
+            return Handled()
+        try:
+            return self._leaf(conn, station, where, msg, now)
+        except contract.Unreadable as exc:
+            rejects.count(conn, "malformed", where.station, msg.topic, str(exc), now)
+            return Handled()
 
     def _leaf(self, conn: Connection, station: Row, where: contract.Address, msg: Received, now: datetime) -> Handled:
         limit = self.settings.max_payload_bytes

@@ -21,6 +21,7 @@ from .unit import Handled, Ingest, Received
 log = logging.getLogger("district.ingest")
 
 RETRY_MIN_S, RETRY_MAX_S = 0.5, 10.0
+BATCH = 64            # deliveries applied in one transaction when that many are waiting
 
 
 class Worker:
@@ -45,24 +46,30 @@ class Worker:
     def _run(self) -> None:
         while not self.stop_event.is_set():
             try:
-                delivery = self.deliveries.get(timeout=0.2)
+                batch = [self.deliveries.get(timeout=0.2)]
             except queue.Empty:
                 continue
-            handled = self._apply(delivery)
+            while len(batch) < BATCH:
+                try:
+                    batch.append(self.deliveries.get_nowait())
+                except queue.Empty:
+                    break
+            handled = self._apply(batch)
             if handled is None:
-                return                                  # stopping with the message unacknowledged
-            self._after(delivery, handled)
+                return                                  # stopping with the messages unacknowledged
+            for delivery, outcome in zip(batch, handled):
+                self._after(delivery, outcome)
 
-    def _apply(self, delivery: Delivery) -> Handled | None:
-        """Handle one delivery, retrying while the database is unavailable; None if stopped meanwhile."""
+    def _apply(self, batch: list[Delivery]) -> list[Handled] | None:
+        """Handle a batch in one transaction, retrying while the database is unavailable; None if stopped."""
         pause = RETRY_MIN_S
+        received = [Received(d.topic, d.payload, d.retained) for d in batch]
         while not self.stop_event.is_set():
             try:
-                handled = self.ingest.handle(Received(delivery.topic, delivery.payload, delivery.retained))
+                handled = self._handle(received)
             except Exception as exc:
                 if not is_unavailable(exc):
-                    log.exception("a message on %s could not be handled; it is dropped", delivery.topic[:200])
-                    return Handled()
+                    raise
                 if not self.database_down:
                     log.error("database unavailable (%s): holding messages, no acks sent; retrying",
                               str(exc).splitlines()[0][:200])
@@ -75,6 +82,25 @@ class Worker:
                 self.database_down = False
             return handled
         return None
+
+    def _handle(self, received: list[Received]) -> list[Handled]:
+        """The batch at once; if a message breaks it (a bug, not bad input), each alone, the culprit dropped."""
+        try:
+            return self.ingest.handle_batch(received)
+        except Exception as exc:
+            if is_unavailable(exc):
+                raise
+            log.warning("a batch of %d failed (%s); applying its messages one by one", len(received), exc)
+        handled = []
+        for msg in received:
+            try:
+                handled.append(self.ingest.handle(msg))
+            except Exception as exc:
+                if is_unavailable(exc):
+                    raise
+                log.exception("a message on %s could not be handled; it is dropped", msg.topic[:200])
+                handled.append(Handled())
+        return handled
 
     def _after(self, delivery: Delivery, handled: Handled) -> None:
         """After the commit: the acks, word to the outbound loop, then the broker's PUBACK."""

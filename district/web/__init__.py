@@ -8,16 +8,13 @@ login is a server-side session (`district.accounts`).
 
 from __future__ import annotations
 
-import os
-import secrets
-from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.engine import Engine
 
-from .. import __version__
+from .. import __version__, keyfile
 from ..settings import Settings
 from . import auth, board_views, command_views, document_views, errors, i18n, station_views, user_views
 from .context import Console
@@ -31,7 +28,7 @@ def create_app(settings: Settings, engine: Engine, *, wake: Callable[[str | None
     app = Flask(__name__)
     secure = bool(settings.console.tls_cert) or settings.console.behind_proxy
     app.config.update(
-        SECRET_KEY=_secret_key(settings.path.parent / "console.secret"),
+        SECRET_KEY=keyfile.load_or_create(keyfile.console_key_path(settings.path)),
         SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SECURE=secure,
         SESSION_COOKIE_NAME="district_console", MAX_CONTENT_LENGTH=4 * 1024 * 1024, JSON_AS_ASCII=False,
         WTF_CSRF_TIME_LIMIT=None,           # a console tab may stay open all day; the session limits it
@@ -49,13 +46,3 @@ def create_app(settings: Settings, engine: Engine, *, wake: Callable[[str | None
         app.register_blueprint(blueprint)
     return app
 
-
-def _secret_key(path: Path) -> bytes:
-    """The cookie-signing key, made once and kept beside district.toml (mode 600)."""
-    if path.exists():
-        return path.read_bytes()
-    key = secrets.token_bytes(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(key)
-    return key
