@@ -29,9 +29,10 @@ from .district.in_force import ConfigInForce
 from .help.desk import HelpDesk, HelpRequest
 from .help.slip import help_slip
 from .lockers.machine import LockerRefusal, Lockers, Started
-from .members import cards, ledger
+from .members import cards, ledger, sessions
 from .members.duty import Duty
 from .members.ledger import Entry
+from .members.taps import Taps
 from .members.visits import TapOutcome, Visits
 from .shop.receipt import receipt_slip
 from .shop.supermarket import Redemption, Shop, catalog
@@ -43,7 +44,7 @@ from .upkeep.day_report import DayReport, day_report, report_slip
 from .upkeep.printer_check import test_page
 
 log = logging.getLogger(__name__)
-CARD_FRESH_S = 60.0        # a tapped card counts for a sign-in this long
+STAFF_IDLE_S = 120.0       # a staff session at the residents' screen ends after this long without an action
 HOUSEKEEPING_S = 60.0      # visits and duties left open past closing are looked for this often
 DEVICE_HEARTBEAT_S = 10.0  # device states are re-recorded this often (telemetry calls older than 3 intervals unknown)
 COUNTER_ACTIONS = ("call_next", "recall", "start", "done", "no_show", "transfer")
@@ -72,7 +73,7 @@ class Station:
         self._in_force = ConfigInForce(config, on_change=lambda new, version: self._build_rules(new))
         self._build_rules(config)
         self.shop = Shop(config.station.timezone)
-        self._last_card: tuple[str, float] | None = None
+        self.taps = Taps()
         self._stopping = threading.Event()
         self._chores = Chores([Chore("lockers", lambda: self.locker_core.tick(self.db())),
                                Chore("devices", self.record_devices),
@@ -162,7 +163,7 @@ class Station:
     # -- the hardware's side -------------------------------------------------
     def card_tapped(self, uid: str) -> None:
         """A card was read: check the member in or out (or only pick the card, on a capturing screen)."""
-        self._last_card = (uid, time.monotonic())
+        tap = self.taps.record(uid)
         try:
             conn = self.db()
             member = cards.find_by_card(conn, uid)
@@ -170,32 +171,43 @@ class Station:
                 with store.transaction(conn):
                     outbox.append(conn, "card.unknown", {"uid": cards.mask_uid(uid)})
                 log.info("unknown card %s", cards.mask_uid(uid))
-                self.bus.publish("card", known=False, uid=cards.mask_uid(uid))
+                self.bus.publish("card", known=False, uid=cards.mask_uid(uid), tap=tap.id)
                 return
             if self.bus.has_mode("capture"):
                 self.bus.publish("card", known=True, outcome="captured", member_id=member.id, name=member.name,
-                                 role=member.role, balance=ledger.balance(conn, member.id))
+                                 role=member.role, balance=ledger.balance(conn, member.id), tap=tap.id)
                 return
-            self._publish_tap(self.visits.tap(conn, member))
+            self._publish_tap(self.visits.tap(conn, member), tap.id)
         except Exception:  # a driver thread must survive a bad tap
             log.exception("card tap %s could not be handled", cards.mask_uid(uid))
             self.bus.publish("card", known=False, error=True, uid=cards.mask_uid(uid))
 
-    def _publish_tap(self, outcome: TapOutcome) -> None:
+    def _publish_tap(self, outcome: TapOutcome, tap_id: str) -> None:
         m = outcome.member
         log.info("member %s: %s", m.id, outcome.kind)
         self.bus.publish("card", known=True, outcome=outcome.kind, member_id=m.id, name=m.name, role=m.role,
-                         balance=outcome.balance, minutes=outcome.minutes, points=outcome.points,
+                         tap=tap_id, balance=outcome.balance, minutes=outcome.minutes, points=outcome.points,
                          checked_in=outcome.checked_in, tasks=self.requests.open_task_count(self.db(), m.id))
 
-    def fresh_card(self) -> str | None:
-        """The card tapped in the last minute, if any: whose PIN a staff sign-in checks."""
-        if self._last_card and time.monotonic() - self._last_card[1] < CARD_FRESH_S:
-            return self._last_card[0]
-        return None
+    def claim_card(self, tap_id: str | None) -> str | None:
+        """The card UID of a fresh tap, handed to the one screen that claims it by its id, once."""
+        return self.taps.claim(tap_id)
 
-    def forget_card(self) -> None:
-        self._last_card = None
+    # -- staff sessions ------------------------------------------------------
+    def end_staff_session(self, token: str | None, reason: str) -> bool:
+        """End a browser's staff session for good (sign-out, or leaving the staff screens); True if it was live."""
+        return sessions.end(self.db(), token, reason, now=self.clock())
+
+    def staff_session(self, token: str | None, *, touch: bool = True) -> sessions.StaffSession:
+        """The live staff session of a browser's token (raises SessionRefused when there is none).
+
+        At the residents' screen a session ends after STAFF_IDLE_S without an action, on a paired device after
+        the console's idle time; a session whose counter has a ticket called or in service is kept.
+        """
+        conn = self.db()
+        device_idle_s = self.config.staff_console.idle_minutes * 60
+        return sessions.check(conn, token, idle_s=STAFF_IDLE_S, device_idle_s=device_idle_s, now=self.clock(),
+                              touch=touch, in_service=lambda counter: self.queue.at_counter(conn, counter) is not None)
 
     def door_changed(self, slot_id: str, state: str) -> None:
         """A door sensor changed (driver thread): move the slot's state machine, tell telemetry and screens."""

@@ -115,8 +115,15 @@ class Card:
     def __init__(self, station: Station) -> None:
         self.station = station
 
-    def tap(self, uid: str) -> None:
-        self.station.reader.tap(uid)
+    def tap(self, uid: str) -> str:
+        """Tap a card; the tap's id, as the screens hear it in the card notice (they claim the tap by it)."""
+        with self.station.bus.subscribe() as sub:
+            self.station.reader.tap(uid)
+            while True:
+                notice = sub.get(5)
+                assert notice is not None, "the card notice never came"
+                if notice.kind == "card":
+                    return notice.data["tap"]
 
 
 @pytest.fixture

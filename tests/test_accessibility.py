@@ -101,13 +101,14 @@ def tour(browser, kiosk, lang: str) -> list[str]:
     tap(sim, "扎西")
     page.locator("#notice").wait_for(state="visible")
     check_screen(page, f"{lang} card notice", problems)
-    page.goto(kiosk.url + "/me")
+    page.locator("#notice a[href^='/me']").click()                # the greeting's link carries the tap
+    page.wait_for_url("**/me?tap=*")
     check_screen(page, f"{lang} /me", problems)
 
     page.goto(kiosk.url + "/staff/")
     page.locator("body[data-live='1']").wait_for(state="attached")
     tap(sim, "李娜")
-    page.wait_for_url("**/staff/pin")
+    page.wait_for_url("**/staff/pin?tap=*")
     check_screen(page, f"{lang} /staff/pin", problems)
     for digit in "1234":
         page.locator(f"[data-key='{digit}']").first.click()

@@ -76,7 +76,7 @@ def test_asked_dispatched_taken_done_paid_and_rated(loop, caplog):
         os.write(loop.master, rdm6300_frame(MEMBER) * 3)              # the member's card, held on the reader
         notice = screen.get(timeout=5)
     assert notice.data["name"] == "卓玛" and notice.data["tasks"] == 1
-    tasks = client.get("/tasks/").get_data(as_text=True)
+    tasks = client.get(f"/tasks/?tap={notice.data['tap']}").get_data(as_text=True)   # the greeting's link
     assert PHONE in tasks and "老人腿脚不便" in tasks and "代买饭菜" in tasks
     token = csrf_token(client)
     client.post(f"/tasks/{request_id}/accept", data={"csrf_token": token})

@@ -93,19 +93,18 @@ def test_follow_up_by_number_shows_the_timeline_masked(client, station):
     assert missing.status_code == 404 and "没有找到这个求助号" in missing.get_data(as_text=True)
 
 
-def tap(card, uid):
-    """A member taps on the resident screens (the tasks link comes with the greeting)."""
-    card.tap(uid)
+def tap(client, card, uid):
+    """A member taps on the resident screens and opens the tasks link that comes with the greeting."""
+    return client.get(f"/tasks/?tap={card.tap(uid)}").get_data(as_text=True)
 
 
 def test_member_sees_accepts_and_finishes_a_task(client, station, card):
     request_id = ask(client)
     station.requests.dispatch(station.db(), request_id, "M001", points=3, note="带扳手")
     with station.bus.subscribe() as screen:
-        tap(card, MEMBER)
+        tasks = tap(client, card, MEMBER)
         notice = screen.get(timeout=5)
     assert notice.data["tasks"] == 1
-    tasks = client.get("/tasks/").get_data(as_text=True)
     assert "求助号 1001" in tasks and PHONE in tasks and "带扳手" in tasks and "刚刚" in tasks
     token = csrf_token(client)
     assert "已接单" in client.get(client.post(f"/tasks/{request_id}/accept", data={"csrf_token": token})
@@ -137,7 +136,7 @@ def test_done_before_accept_and_rating_before_done_are_refused(client, station, 
     early = client.post(f"/help/r/{request_id}/rate", data={"csrf_token": token, "stars": "5"})
     assert early.status_code == 409 and "还没有办结" in early.get_data(as_text=True)
     station.requests.dispatch(station.db(), request_id, "M001", points=3)
-    tap(card, MEMBER)
+    tap(client, card, MEMBER)
     page = client.get(client.post(f"/tasks/{request_id}/done", data={"csrf_token": token, "choice": "solved"})
                       .headers["Location"]).get_data(as_text=True)
     assert "请先接单" in page and station.requests.get(station.db(), request_id).state == "dispatched"
@@ -146,8 +145,7 @@ def test_done_before_accept_and_rating_before_done_are_refused(client, station, 
 def test_another_member_cannot_touch_the_task(client, station, card):
     request_id = ask(client)
     station.requests.dispatch(station.db(), request_id, "M001", points=3)
-    tap(card, OTHER)
-    mine = client.get("/tasks/").get_data(as_text=True)
+    mine = tap(client, card, OTHER)
     assert "扎西" in mine and "现在没有派给您的任务" in mine and PHONE not in mine
     page = client.get(client.post(f"/tasks/{request_id}/accept", data={"csrf_token": csrf_token(client)})
                       .headers["Location"]).get_data(as_text=True)
@@ -157,7 +155,7 @@ def test_another_member_cannot_touch_the_task(client, station, card):
 def test_hand_back_with_a_reason(client, station, card):
     request_id = ask(client)
     station.requests.dispatch(station.db(), request_id, "M001", points=3)
-    tap(card, MEMBER)
+    tap(client, card, MEMBER)
     assert "联系不上居民" in client.get(f"/tasks/{request_id}/hand-back").get_data(as_text=True)
     client.post(f"/tasks/{request_id}/hand-back", data={"csrf_token": csrf_token(client), "choice": "cannot_reach"})
     assert station.requests.get(station.db(), request_id).state == "open"

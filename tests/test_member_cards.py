@@ -54,7 +54,7 @@ def test_frames_on_the_serial_line_check_a_member_in_once(pty_station):
         bad[5] ^= 0x01                                                  # a corrupt frame
         os.write(master, bytes(bad) + rdm6300_frame(UNKNOWN))
         unknown = screen.get(timeout=5)
-        assert unknown.data == {"known": False, "uid": "…1234"}
+        assert {k: v for k, v in unknown.data.items() if k != "tap"} == {"known": False, "uid": "…1234"}
         assert screen.get(timeout=0.7) is None                           # nothing else happened
     types = [e.type for e in outbox.take(st.db())]
     assert types == ["member.checked_in", "card.unknown"]
@@ -65,9 +65,11 @@ def test_a_capturing_staff_screen_picks_the_card_and_checks_nobody_in(pty_statio
     st, master = pty_station
     with st.bus.subscribe(mode="capture") as screen:
         os.write(master, rdm6300_frame(MEMBER))
-        assert screen.get(timeout=5).data["outcome"] == "captured"
+        captured = screen.get(timeout=5).data
+    assert captured["outcome"] == "captured"
     assert outbox.take(st.db()) == []
-    assert st.fresh_card() == MEMBER
+    assert st.claim_card(captured["tap"]) == MEMBER          # the screen that waited claims it, once
+    assert st.claim_card(captured["tap"]) is None
 
 
 def test_check_in_and_out_from_the_screen(client, card, station):
@@ -76,14 +78,17 @@ def test_check_in_and_out_from_the_screen(client, card, station):
     from test_queue import Clock
 
     clock = station.visits.clock = Clock(datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc))   # 09:00 local
-    card.tap(MEMBER)
+    tap = card.tap(MEMBER)
+    assert "卓玛 的积分" in client.get(f"/me?tap={tap}").get_data(as_text=True)
     clock.now += timedelta(hours=2)
     with station.bus.subscribe() as screen:
         card.tap(MEMBER)
         notice = screen.get(timeout=2)
     assert (notice.data["outcome"], notice.data["minutes"], notice.data["points"]) == ("checked_out", 120, 4)
     assert notice.data["balance"] == 14
-    page = client.get("/me").get_data(as_text=True)
+    other = client.application.test_client()                            # another browser, the same old tap
+    assert "请把您的卡放在读卡器上" in other.get(f"/me?tap={tap}").get_data(as_text=True)
+    page = client.get(f"/me?tap={notice.data['tap']}").get_data(as_text=True)
     assert "卓玛 的积分" in page and "新成员基础分" in page
 
 
@@ -92,22 +97,21 @@ def test_the_member_page_needs_a_fresh_tap(client):
 
 
 def test_staff_add_points_from_the_configured_list_once(client, card, station):
-    card.tap("5A5A5A5A01")
+    client.get(f"/staff/pin?tap={card.tap('5A5A5A5A01')}")
     client.post("/staff/pin", data={"csrf_token": csrf_token(client), "pin": "1234"})
     assert client.get("/staff/points").status_code == 200
-    card.tap(MEMBER)
-    page = client.get("/staff/points/member").get_data(as_text=True)
+    page = client.get(f"/staff/points/member?tap={card.tap(MEMBER)}").get_data(as_text=True)
     assert "担任社区职务" in page and "+2" in page and "无故不参加活动" in page
     key = re.search(r'name="key" value="([^"]+)"', page).group(1)
     form = {"csrf_token": csrf_token(client), "key": key, "item": "community-role"}
     client.post("/staff/points/member", data=form)
-    card.tap(MEMBER)
     client.post("/staff/points/member", data=form)                      # a retried form
     assert ledger.balance(station.db(), "M001") == 12
     entries = [e.data for e in outbox.take(station.db()) if e.type == "points.entry"]
     assert [(e["amount"], e["reason"], e["author"]) for e in entries] == [(2, "adjust:community-role", "S001")]
-    card.tap(MEMBER)
-    form = {**form, "key": "other", "item": "free-amount"}
+    page = client.get(f"/staff/points/member?tap={card.tap(MEMBER)}").get_data(as_text=True)
+    key = re.search(r'name="key" value="([^"]+)"', page).group(1)
+    form = {**form, "key": key, "item": "free-amount"}
     assert "请选择一个加减分项目" in client.get(client.post("/staff/points/member", data=form)
                                          .headers["Location"]).get_data(as_text=True)
 

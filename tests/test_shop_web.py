@@ -19,16 +19,15 @@ def put_in_cart(client, goods_id: str, times: int = 1) -> None:
         client.post(f"/staff/shop/cart/{goods_id}/add", data={"csrf_token": csrf_token(client)})
 
 
-def tap_on_staff_screen(card) -> None:
-    """A staff screen is open (its notice stream in capture mode) when the member taps."""
+def tap_on_staff_screen(card, uid: str = MEMBER) -> str:
+    """A staff screen is open (its notice stream in capture mode) when the member taps; the tap's id."""
     with card.station.bus.subscribe(mode="capture"):
-        card.tap(MEMBER)
+        return card.tap(uid)
 
 
-def confirm_page(client, card) -> str:
+def confirm_page(client, card, uid: str = MEMBER) -> str:
     client.get("/staff/shop/checkout")
-    tap_on_staff_screen(card)
-    return client.get("/staff/shop/confirm").get_data(as_text=True)
+    return client.get(f"/staff/shop/confirm?tap={tap_on_staff_screen(card, uid)}").get_data(as_text=True)
 
 
 def test_a_redemption_from_cart_to_printed_receipt(client, card, station):

@@ -50,6 +50,7 @@ class Adjustment:
     id: str
     amount: int
     label: Localized
+    allow_negative: bool = False     # a deduction may take a balance below zero (else refused with the shortfall)
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,7 @@ def points(t: Table) -> PointsSettings:
             id=a.text("id", pattern=r"[a-z0-9-]{1,32}", expected="lower-case letters, digits and '-'"),
             amount=a.integer("amount", low=-1000, high=1000),
             label=a.localized("label"),
+            allow_negative=a.flag("allow_negative", False),
         ))
         a.done()
     t.unique("adjust", [a.id for a in adjustments])

@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..base.errors import ConfigError
+from .console import CounterButtons, StaffConsoleSettings, counter_buttons, staff_console
 from .help import HelpSettings, help_settings
 from .offer import (
     Guide,
@@ -109,6 +110,8 @@ class Config:
     guide: Guide
     points: PointsSettings
     help: HelpSettings = HelpSettings()
+    staff_console: StaffConsoleSettings = StaffConsoleSettings()
+    counter_buttons: tuple[CounterButtons, ...] = ()
 
     @property
     def schedules(self) -> tuple[Schedule, ...]:
@@ -151,6 +154,7 @@ def parse(raw: dict[str, Any], path: Path) -> Config:
     problems = Problems()
     root = Table(raw, "", problems)
     base = path.parent
+    offered = services(root)
     config = Config(
         path=path,
         station=_station(root.table("station")),
@@ -160,16 +164,32 @@ def parse(raw: dict[str, Any], path: Path) -> Config:
         card_reader=_reader(root.table("card_reader")),
         lockers=_lockers(root.table("lockers")),
         mqtt=_mqtt(root.table("mqtt"), base),
-        services=services(root),
+        services=offered,
         queue=queue(root.table("queue")),
         guide=guide(root.table("guide")),
         points=points(root.table("points")),
         help=help_settings(root.table("help")),
+        staff_console=staff_console(root.table("staff_console"), base),
+        counter_buttons=counter_buttons(root, tuple(dict.fromkeys(c for s in offered for c in s.counters))),
     )
+    _no_shared_pins(config, problems)
     root.done()
     if problems:
         raise ConfigError(f"{path}: invalid configuration\n  " + "\n  ".join(problems.items))
     return config
+
+
+def _no_shared_pins(config: Config, problems: Problems) -> None:
+    """A call button cannot sit on a locker's pin, nor the console on the kiosk's port."""
+    locker_pins = {p for s in config.lockers.slots for p in (s.lock_pin, s.door_pin, s.item_pin) if p is not None}
+    for buttons in config.counter_buttons:
+        for action, pin in buttons.keys.items():
+            if buttons.kind != "evdev" and pin in locker_pins:
+                problems.add("counter_buttons", f"counter {buttons.counter} {action} = {pin} is a locker pin, "
+                             "expected a pin of its own")
+    console = config.staff_console
+    if console.enabled and console.port == config.kiosk.port:
+        problems.add("staff_console.listen", f"port {console.port} is the kiosk's, expected another port")
 
 
 def _station(t: Table) -> StationInfo:

@@ -42,17 +42,32 @@ _COLUMNS = "entry_id, member_id, amount, reason, source, author, note, ts"
 
 
 def add(conn: sqlite3.Connection, member_id: str, amount: int, reason: str, *, key: str, author: str,
-        note: str = "", source: str = "station", now: datetime | None = None) -> Entry:
-    """Append one entry in the caller's transaction; an already used key returns the first entry."""
+        note: str = "", source: str = "station", now: datetime | None = None,
+        never_below_zero: bool = False) -> Entry:
+    """Append one entry in the caller's transaction; an already used key returns the first entry.
+
+    A key belongs to one member, amount and reason: the same key with another of them is refused
+    (`key_reused`, 422), and an empty key is never a key. With `never_below_zero` a deduction that would
+    take the balance below zero is refused with the shortfall (`over_balance`).
+    """
     if not conn.in_transaction:
         raise NotInTransaction("ledger.add must run inside the transaction of the change it records")
+    if not isinstance(key, str) or not key.strip():
+        raise LedgerError("no_key", "a points entry needs its one-time key", status=400)
     row = conn.execute(f"SELECT {_COLUMNS} FROM ledger WHERE idem_key = ?", (key,)).fetchone()
     if row:
-        return Entry(*row, new=False)
+        first = Entry(*row, new=False)
+        if (first.member_id, first.amount, first.reason) != (member_id, amount, reason):
+            raise LedgerError("key_reused", "this key was already used for another entry", status=422)
+        return first
     if not isinstance(amount, int) or isinstance(amount, bool) or amount == 0:
         raise LedgerError("bad_amount", f"an entry moves a whole, non-zero number of points, not {amount!r}")
     if conn.execute("SELECT 1 FROM members WHERE id = ?", (member_id,)).fetchone() is None:
         raise LedgerError("unknown_member", f"no member {member_id!r}", status=404)
+    if never_below_zero and amount < 0 and balance(conn, member_id) + amount < 0:
+        has = balance(conn, member_id)
+        raise LedgerError("over_balance", f"the member has {has} points, {-amount} to deduct",
+                          shortfall=-(has + amount), balance=has)
     ts = rfc3339(now or utc_now())
     entry = Entry(str(uuid.uuid4()), member_id, amount, reason, source, author, note, ts)
     event = outbox.append(conn, "points.entry", {
@@ -93,13 +108,16 @@ def set_snapshot(conn: sqlite3.Connection, member_id: str, balance_: int, as_of_
 
 def adjust(conn: sqlite3.Connection, rules: PointsSettings, member_id: str, item_id: str, *, staff_id: str,
            key: str) -> Entry:
-    """A staff add/deduct from the configured list (never a free amount typed at the kiosk)."""
+    """A staff add/deduct from the configured list (never a free amount typed at the kiosk).
+
+    A deduction never takes the balance below zero unless its item says `allow_negative`.
+    """
     item = next((a for a in rules.adjustments if a.id == item_id), None)
     if item is None:
         raise LedgerError("unknown_item", f"no add/deduct item {item_id!r}")
     with store.transaction(conn):
         return add(conn, member_id, item.amount, f"adjust:{item.id}", key=key, author=staff_id,
-                   note=item.label.get("zh", ""))
+                   note=item.label.get("zh", ""), never_below_zero=not item.allow_negative)
 
 
 def one_time_key() -> str:

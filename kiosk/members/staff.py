@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from ..base import store
 from ..base.clock import Clock, rfc3339, utc_now
 from ..base.errors import Refusal
-from . import cards
+from . import cards, sessions
 from .cards import Member
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 14, 8, 1      # ≈ 16 MB and tens of ms per check
@@ -62,15 +62,17 @@ def pin_matches(pin: str, stored: str) -> bool:
 
 
 def set_pin(conn: sqlite3.Connection, member_id: str, pin: str, *, now: datetime | None = None) -> None:
-    """Give a staff member a new PIN (and forgive their failed attempts)."""
+    """Give a staff member a new PIN (and forgive their failed attempts); their open sessions end."""
+    now = now or utc_now()
     with store.transaction(conn):
         row = conn.execute("SELECT role FROM members WHERE id = ? AND active = 1", (member_id,)).fetchone()
         if row is None or row[0] != "staff":
             raise StaffAuthError("not_staff", f"{member_id} is not an active staff member")
         conn.execute("INSERT INTO staff_pins (member_id, pin_hash, set_at) VALUES (?, ?, ?) "
                      "ON CONFLICT (member_id) DO UPDATE SET pin_hash = excluded.pin_hash, set_at = excluded.set_at",
-                     (member_id, hash_pin(pin), rfc3339(now or utc_now())))
+                     (member_id, hash_pin(pin), rfc3339(now)))
         conn.execute("DELETE FROM staff_attempts WHERE member_id = ?", (member_id,))
+        sessions.end_for_member(conn, member_id, "pin_changed", now=now)
 
 
 def delay_after(failures: int) -> int:
@@ -83,10 +85,21 @@ def delay_after(failures: int) -> int:
 def sign_in(conn: sqlite3.Connection, card_uid: str, pin: str, *,
             clock: Clock = utc_now) -> Member:
     """The staff member of this card, if the PIN is theirs; otherwise a clear refusal."""
+    return check_pin(conn, cards.find_by_card(conn, card_uid), pin, clock=clock)
+
+
+def sign_in_by_id(conn: sqlite3.Connection, member_id: str, pin: str, *, clock: Clock = utc_now) -> Member:
+    """The staff member with this id, if the PIN is theirs (a paired device has no card reader)."""
+    wanted = member_id.strip() if isinstance(member_id, str) else ""
+    member = (cards.by_id(conn, wanted) or cards.by_id(conn, wanted.upper())) if wanted else None
+    return check_pin(conn, member, pin, clock=clock)
+
+
+def check_pin(conn: sqlite3.Connection, member: Member | None, pin: str, *, clock: Clock = utc_now) -> Member:
+    """The member, if they are staff and the PIN is theirs; the same waits whichever way they sign in."""
     now = clock()
-    member = cards.find_by_card(conn, card_uid)
     if member is None or member.role != "staff":
-        raise StaffAuthError("not_staff", "this card is not a staff card")
+        raise StaffAuthError("not_staff", "this is not a staff member")
     with store.transaction(conn):
         row = conn.execute("SELECT failures, last_failure_at FROM staff_attempts WHERE member_id = ?",
                            (member.id,)).fetchone()

@@ -88,6 +88,14 @@ def catalog(conn: sqlite3.Connection, *, active_only: bool = True) -> list[Goods
     return [Goods(r[0], json.loads(r[1]), r[2], r[3], r[4], r[5], r[6], bool(r[7])) for r in rows]
 
 
+def _merged(lines: Iterable[tuple]) -> dict[str, int]:
+    """A cart as goods → quantity, whatever order or split its lines came in."""
+    merged: dict[str, int] = {}
+    for goods_id, qty, *_price in lines:
+        merged[goods_id] = merged.get(goods_id, 0) + qty
+    return merged
+
+
 def goods(conn: sqlite3.Connection, goods_id: str) -> Goods:
     found = [g for g in catalog(conn, active_only=False) if g.id == goods_id]
     if not found:
@@ -136,9 +144,14 @@ class Shop:
         now = now or utc_now()
         cart = list(cart)
         with store.transaction(conn):
+            if not isinstance(key, str) or not key.strip():
+                raise ShopError("no_key", "a redemption needs its one-time key", status=400)
             row = conn.execute("SELECT id FROM redemptions WHERE idem_key = ?", (key,)).fetchone()
             if row:
-                return self._load(conn, row[0], new=False)
+                first = self._load(conn, row[0], new=False)
+                if (first.member_id, _merged(first.items)) != (member_id, _merged(cart)):
+                    raise ShopError("key_reused", "this key was already used for another member or cart", status=422)
+                return first
             if conn.execute("SELECT 1 FROM members WHERE id = ? AND active = 1", (member_id,)).fetchone() is None:
                 raise ShopError("unknown_member", f"no member {member_id!r}")
             quote = self.quote(conn, member_id, cart, now=now)

@@ -90,15 +90,20 @@ class Queue:
 
     def issue(self, conn: sqlite3.Connection, service_id: str, *, priority: bool = False,
               request_key: str | None = None) -> Issued:
-        """Give the next number of a service; the same `request_key` always gives the same ticket."""
+        """Give the next number of a service; the same `request_key` always gives the same ticket, and is refused
+        (`key_reused`, 422) for another service or priority."""
         service = self.service(service_id)
         now = self.clock()
         with store.transaction(conn):
             if request_key:
-                row = conn.execute(f"SELECT {COLUMNS} FROM tickets WHERE request_key = ?",
+                row = conn.execute(f"SELECT {COLUMNS}, drawn_from FROM tickets WHERE request_key = ?",
                                    (request_key,)).fetchone()
                 if row:
-                    return self.describe(conn, from_row(row), new=False)
+                    first = from_row(row[:-1])
+                    if (row[-1], first.priority) != (service.id, bool(priority)):
+                        raise QueueError("key_reused", "this request key was already used for another ticket "
+                                         f"({row[-1]}, priority {str(first.priority).lower()})", status=422)
+                    return self.describe(conn, first, new=False)
             if not self.is_open(service, now):
                 raise closed(service, self.hours(service), now)
             self._close_earlier_days(conn, now)

@@ -28,6 +28,7 @@ from ..members.cards import masked_name
 from .context import station
 from .refusals import words
 from .staff import staff_required
+from .tapped import claimed_uid
 
 bp = Blueprint("lockers", __name__, url_prefix="/lockers")
 staff_bp = Blueprint("staff_lockers", __name__, url_prefix="/staff/lockers")
@@ -54,7 +55,6 @@ def menu():
 def tap(action: str):
     if action not in ACTIONS:
         abort(404)
-    station().forget_card()
     return render_template("lockers/tap.html", action=action, title=ACTIONS[action], card_mode="capture",
                            on_card=url_for("lockers.go", action=action))
 
@@ -65,12 +65,11 @@ def go(action: str):
     if action not in ACTIONS:
         abort(404)
     st = station()
-    uid = st.fresh_card() if request.method == "GET" else None
+    uid = claimed_uid() if request.method == "GET" else None    # a tap opens one door, once
     if request.method == "GET" and uid is None:
         return redirect(url_for("lockers.tap", action=action))
     if request.method == "POST" and action != "return":
         abort(405)
-    st.forget_card()
     try:
         started = st.locker_action(action, uid)
     except LockerRefusal as exc:

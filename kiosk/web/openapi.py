@@ -86,7 +86,8 @@ def document(version: str) -> dict[str, Any]:
                 "summary": "Take a queue number (and print the ticket)",
                 "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
                                 "schema": {"type": "string", "maxLength": 100},
-                                "description": "the same key returns the same ticket (200) instead of a new one"}],
+                                "description": "the same key with the same body returns the same ticket (200) "
+                                               "instead of a new one; with another body it is refused (422)"}],
                 "requestBody": {"required": True, "content": {"application/json": {
                     "schema": {"$ref": "#/components/schemas/TicketRequest"}}}},
                 "responses": {"201": {"description": "ticket issued", "content": {"application/json": {
@@ -94,6 +95,10 @@ def document(version: str) -> dict[str, Any]:
                               "200": {"description": "the ticket issued earlier for this Idempotency-Key",
                                       "content": {"application/json": {
                                           "schema": {"$ref": "#/components/schemas/Ticket"}}}},
+                              "422": {"description": "invalid input, or an Idempotency-Key already used with "
+                                                     "another body (error \"key_reused\"): nothing is issued",
+                                      "content": {"application/json": {
+                                          "schema": {"$ref": "#/components/schemas/Error"}}}},
                               "4XX": error_response}}},
             "/api/v1/queue": {"get": {
                 "summary": "The queue per service",

@@ -68,7 +68,10 @@ def _queue() -> dict[str, str | Callable[[Mapping[str, Any]], str]]:
             "counter_busy": _("这个窗口还有号没办完：请先办完或记为过号。"),
             "wrong_counter": _("这个号不在本窗口。"),
             "bad_state": _("这个号现在不能这样操作。"),
-            "not_found": _("没有找到这个号。")}
+            "not_found": _("没有找到这个号。"),
+            "counter_paused": _("这个窗口已暂停叫号。"),
+            "counter_closed": _("这个窗口已关闭。"),
+            "not_no_show": _("只有过号的号才能重新排队。")}
 
 
 def _shop() -> dict[str, str]:
@@ -81,7 +84,9 @@ def _shop() -> dict[str, str]:
             "unknown_member": _("没有这位会员。"),
             "already_voided": _("这笔兑换已经作废过了。"),
             "not_today": _("只能作废今天的兑换。"),
-            "no_reason": _("请选择作废原因。")}
+            "no_reason": _("请选择作废原因。"),
+            "key_reused": _("这张确认单已经用过了，请会员重新刷卡。"),
+            "no_key": _("页面已过期，请会员重新刷卡。")}
 
 
 def _help() -> dict[str, str]:
@@ -117,6 +122,9 @@ def _lockers() -> dict[str, str]:
             "busy": _("这个格子正在使用，请稍等。")}
 
 
-def _points() -> dict[str, str]:
+def _points() -> dict[str, str | Callable[[Mapping[str, Any]], str]]:
     return {"unknown_item": _("请选择一个加减分项目。"),
-            "unknown_member": _("没有这位会员。")}
+            "unknown_member": _("没有这位会员。"),
+            "over_balance": lambda d: _("积分不够扣：现有 %(balance)d 分，还差 %(shortfall)d 分。", **d),
+            "key_reused": _("这张表已经记过一次了，请会员重新刷卡。"),
+            "no_key": _("页面已过期，请会员重新刷卡。")}

@@ -8,8 +8,9 @@ from flask import Blueprint, abort, redirect, render_template, request, session,
 from flask_babel import lazy_gettext as _l
 
 from ..district import documents
-from ..members import cards, ledger
+from ..members import ledger
 from .context import station
+from .tapped import forget_taps, tapped_member
 
 bp = Blueprint("screens", __name__)
 
@@ -29,11 +30,12 @@ NOT_YET: set[str] = set()
 @bp.get("/")
 def home():
     """The home screen; after an idle reset (`?idle=1`) the default language returns."""
+    # Leaving the staff screens for the residents' home ends that staff session at once.
+    station().end_staff_session(session.pop("staff_token", None), "left")
     if request.args.get("idle"):
         session.pop("lang", None)
-        session.pop("staff", None)
         session.pop("big_text", None)
-        session.pop("member", None)
+        forget_taps()
         return redirect(url_for("screens.home"))
     to_rate = station().queue.last_to_rate(station().db())
     return render_template("home.html", tiles=TILES, not_yet=NOT_YET, to_rate=to_rate)
@@ -67,11 +69,10 @@ def checkin():
 
 @bp.get("/me")
 def me():
-    """The member who just tapped: balance and last ten entries (for a minute after the tap)."""
+    """The member whose tap this screen claimed: balance and last ten entries (two minutes without a touch)."""
     st = station()
-    card = st.fresh_card()
-    member = cards.find_by_card(st.db(), card) if card else None
-    if member is None or member.role == "staff":
+    member = tapped_member("member")
+    if member is None:
         return render_template("checkin.html")
     conn = st.db()
     return render_template("me.html", member=member, balance=ledger.balance(conn, member.id),

@@ -24,6 +24,7 @@ from ..shop.supermarket import MAX_QTY, ShopError, catalog
 from .context import station
 from .refusals import words
 from .staff import capture_cards, staff_required
+from .tapped import binding, form_matches, keep, tapped_member
 
 bp = Blueprint("shop", __name__, url_prefix="/staff/shop")
 bp.context_processor(capture_cards)
@@ -66,42 +67,47 @@ def checkout():
     if not _cart():
         flash(_("还没有选商品。"))
         return redirect(url_for("shop.shelf"))
-    station().forget_card()
     return render_template("shop/tap.html", on_card=url_for("shop.confirm"))
 
 
-def _member():
-    card = station().fresh_card()
-    member = cards.find_by_card(station().db(), card) if card else None
-    return member if member and member.role != "staff" else None
-
-
-@bp.route("/confirm", methods=["GET", "POST"])
+@bp.get("/confirm")
 @staff_required
 def confirm():
-    """Show balance, total and balance after; on confirm redeem once (the form's key makes retries safe)."""
-    st, member = station(), _member()
+    """Show balance, total and balance after for the member this screen's tap brought, bound to that quote."""
+    st = station()
+    member = tapped_member("quote")
     if member is None:
         flash(_("请会员刷卡。"))
         return redirect(url_for("shop.checkout"))
     cart = sorted(_cart().items())
-    if request.method == "POST":
-        try:
-            redemption, printed = st.redeem(member.id, cart, staff_id=g.staff["id"],
-                                            key=f"shop:{request.form.get('key', '')[:64]}")
-        except ShopError as exc:
-            flash(words(exc))
-            return redirect(url_for("shop.confirm"))
-        session.pop("cart", None)
-        st.forget_card()
-        return render_template("shop/done.html", r=redemption, member=member, printed=printed,
-                               reasons=VOID_REASONS)
+    if binding("quote").get("cart") not in (None, [list(line) for line in cart]):
+        keep("quote", key=ledger.one_time_key())     # another cart: another quote, another key
+    keep("quote", cart=[list(line) for line in cart])
     try:
         quote = st.shop.quote(st.db(), member.id, cart, now=st.clock())
     except ShopError as exc:
         return render_template("shop/refused.html", member=member, message=words(exc),
                                balance=ledger.balance(st.db(), member.id))
-    return render_template("shop/confirm.html", member=member, quote=quote, key=ledger.one_time_key())
+    return render_template("shop/confirm.html", member=member, quote=quote, key=binding("quote")["key"])
+
+
+@bp.post("/confirm")
+@staff_required
+def confirm_submit():
+    """Redeem exactly the member and cart that were quoted, once (a retried confirm returns the first)."""
+    st, bound = station(), form_matches("quote")
+    member = cards.by_id(st.db(), bound["id"]) if bound else None
+    if member is None or not bound.get("cart"):
+        flash(_("页面已过期，请会员重新刷卡。"))
+        return redirect(url_for("shop.checkout"))
+    cart = [(goods_id, qty) for goods_id, qty in bound["cart"]]
+    try:
+        redemption, printed = st.redeem(member.id, cart, staff_id=g.staff["id"], key=f"shop:{bound['key']}")
+    except ShopError as exc:
+        flash(words(exc))
+        return redirect(url_for("shop.confirm"))
+    session.pop("cart", None)
+    return render_template("shop/done.html", r=redemption, member=member, printed=printed, reasons=VOID_REASONS)
 
 
 @bp.get("/today")

@@ -1,8 +1,10 @@
 """Staff screens: card + PIN sign-in, the counter console, the day's report, the printer test.
 
-A staff session lives in the signed session cookie and ends after two
-minutes without a staff action, on sign-out, or at the kiosk's idle reset.
-Every action passes the signed-in staff id to the core, which records it.
+A staff session is kept by the station (kiosk/members/sessions.py); the browser's session cookie
+holds only its token. It ends on sign-out, after two minutes without a staff action (unless the
+counter it works is in service), when the residents' screen goes home (the home button or the idle
+reset), on a PIN change, and on a paired device when the device is revoked. Every action passes the
+signed-in staff id to the core, which records it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any, Callable
 
 from flask import (
     Blueprint,
+    current_app,
     flash,
     g,
     redirect,
@@ -23,16 +26,17 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from ..members import cards, ledger, staff
+from ..members import cards, ledger, sessions, staff
 from ..members.ledger import LedgerError
 from ..station import COUNTER_ACTIONS
 from ..tickets.stats import board
 from ..tickets.ticket import QueueError
 from .context import station
 from .refusals import words
+from .tapped import binding, claimed_uid, forget_taps, form_matches, tapped_member
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
-STAFF_IDLE_S = 120
+SIGNIN_FRESH_S = 60      # a staff card's tap counts this long for its PIN
 
 
 @bp.context_processor
@@ -41,73 +45,123 @@ def capture_cards() -> dict[str, str]:
     return {"card_mode": "capture"}
 
 
+def on_console() -> bool:
+    """Is this request on the staff console's LAN listener (a paired device), not the residents' screen?"""
+    return current_app.config.get("VSTATION_LISTENER") == "console"
+
+
+def signed_in() -> sessions.StaffSession | None:
+    """The live staff session of this browser on this listener (and device), or None."""
+    try:
+        signed = station().staff_session(session.get("staff_token"), touch=False)
+    except sessions.SessionRefused:
+        return None
+    device = g.get("device")
+    return signed if signed.device_id == (device.id if device else None) else None
+
+
 def staff_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Only a signed-in staff member, active in the last two minutes, gets through."""
+    """Only a signed-in staff member with a live session gets through (each pass counts as an action)."""
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        signed = session.get("staff")
-        if not signed or time.time() - signed.get("seen", 0) > STAFF_IDLE_S:
-            session.pop("staff", None)
-            if signed:
-                flash(_("两分钟没有操作，已自动退出。"))
+        device = g.get("device")
+        try:
+            signed = station().staff_session(session.get("staff_token"))
+            if signed.device_id != (device.id if device else None):
+                raise sessions.SessionRefused("no_session", "a session of another screen")
+        except sessions.SessionRefused as exc:
+            session.pop("staff_token", None)
+            if exc.details.get("reason") == "idle":
+                flash(_("%(m)d 分钟没有操作，已自动退出。", m=station().config.staff_console.idle_minutes)
+                      if device else _("两分钟没有操作，已自动退出。"))
             return redirect(url_for("staff.start"))
-        signed["seen"] = time.time()
-        session["staff"] = signed
-        g.staff = signed
+        g.staff = {"id": signed.member_id, "name": signed.name, "session": signed}
         return view(*args, **kwargs)
     return wrapper
 
 
+def start_session(member: cards.Member) -> None:
+    """A staff member proved their PIN: a new session for this browser (and device), replacing any before."""
+    st, device = station(), g.get("device")
+    st.end_staff_session(session.pop("staff_token", None), "signed_out")
+    session["staff_token"] = sessions.open_session(st.db(), member.id, device_id=device.id if device else None,
+                                                   now=st.clock())
+
+
 @bp.get("/")
 def start():
-    if session.get("staff"):
+    if signed_in():
         return redirect(url_for("staff.menu"))
-    station().forget_card()
+    if on_console():
+        return redirect(url_for("console.sign_in"))
     return render_template("staff/start.html", on_card=url_for("staff.pin"))
+
+
+def _signin_member() -> cards.Member | None:
+    """The staff member whose card this screen's tap brought (kept for SIGNIN_FRESH_S for the PIN)."""
+    kept = session.get("signin")
+    if isinstance(kept, dict) and time.time() - kept.get("at", 0) <= SIGNIN_FRESH_S:
+        return cards.by_id(station().db(), kept.get("id", ""))
+    session.pop("signin", None)
+    return None
+
+
+def _not_staff_card():
+    return render_template("error.html", title=_("这不是工作人员卡"), message=_("请用工作人员卡登录。")), 403
 
 
 @bp.get("/pin")
 def pin():
-    st = station()
-    card = st.fresh_card()
-    if card is None:
+    if on_console():
+        return redirect(url_for("console.sign_in"))
+    uid = claimed_uid()
+    if uid is not None:
+        member = cards.find_by_card(station().db(), uid)
+        if member is None or member.role != "staff":
+            session.pop("signin", None)
+            return _not_staff_card()
+        session["signin"] = {"id": member.id, "at": time.time()}
+    member = _signin_member()
+    if member is None:
         return redirect(url_for("staff.start"))
-    member = cards.find_by_card(st.db(), card)
-    if member is None or member.role != "staff":
-        st.forget_card()
-        return render_template("error.html", title=_("这不是工作人员卡"),
-                               message=_("请用工作人员卡登录。")), 403
     return render_template("staff/pin.html", member=member)
 
 
 @bp.post("/pin")
 def pin_submit():
     st = station()
-    card = st.fresh_card()
-    if card is None:
+    member = None if on_console() else _signin_member()
+    if member is None:
         flash(_("请重新刷卡。"))
         return redirect(url_for("staff.start"))
     try:
-        member = staff.sign_in(st.db(), card, request.form.get("pin", "")[:6])
+        member = staff.check_pin(st.db(), member, request.form.get("pin", "")[:6], clock=st.clock)
     except staff.StaffAuthError as exc:
         if exc.code == "not_staff":
-            st.forget_card()
-            return render_template("error.html", title=_("这不是工作人员卡"), message=_("请用工作人员卡登录。")), 403
+            session.pop("signin", None)
+            return _not_staff_card()
         if exc.code == "no_pin":
             return render_template("error.html", title=_("还没有设置密码"), message=_("请联系站点负责人设置密码。")), 403
-        if exc.code == "wait" or exc.wait_s:
-            flash(_("密码错误次数太多，请 %(s)d 秒后再试。", s=exc.wait_s))
-        else:
-            flash(_("密码不对，请再试一次。"))
+        flash(pin_refusal(exc))
         return redirect(url_for("staff.pin"))
-    st.forget_card()
-    session["staff"] = {"id": member.id, "name": member.name, "seen": time.time()}
+    session.pop("signin", None)
+    start_session(member)
     return redirect(url_for("staff.menu"))
+
+
+def pin_refusal(exc: staff.StaffAuthError) -> str:
+    """A wrong PIN, or one too many: how long to wait."""
+    if exc.code == "wait" or exc.wait_s:
+        return _("密码错误次数太多，请 %(s)d 秒后再试。", s=exc.wait_s)
+    return _("密码不对，请再试一次。")
 
 
 @bp.post("/signout")
 def signout():
-    session.pop("staff", None)
+    station().end_staff_session(session.pop("staff_token", None), "signed_out")
+    forget_taps()
+    if on_console():
+        return redirect(url_for("console.sign_in"))
     return redirect(url_for("screens.home"))
 
 
@@ -126,8 +180,10 @@ def counter(counter: str):
     except QueueError:
         return redirect(url_for("staff.menu"))
     conn = st.db()
+    sessions.use_counter(conn, session["staff_token"], counter)    # its idle rule follows this counter now
     waiting = {b.service: b.waiting for b in board(conn, st.config, st.queue.today())}
-    return render_template("staff/counter.html", counter=counter, current=st.queue.at_counter(conn, counter),
+    current = st.queue.at_counter(conn, counter)
+    return render_template("staff/counter.html", counter=counter, current=current, idle_hold=current is not None,
                            services=services, waiting=waiting, all_services=st.config.services)
 
 
@@ -154,32 +210,39 @@ def _action_word(action: str) -> str:
 @bp.get("/points")
 @staff_required
 def points():
-    station().forget_card()
     return render_template("staff/points_tap.html", on_card=url_for("staff.points_member"))
 
 
-@bp.route("/points/member", methods=["GET", "POST"])
+@bp.get("/points/member")
 @staff_required
 def points_member():
-    """Add or deduct points for the member whose card was just tapped, by a configured item."""
+    """The add/deduct items for the member this screen's tap brought; the forms are bound to that member."""
     st = station()
-    card = st.fresh_card()
-    member = cards.find_by_card(st.db(), card) if card else None
-    if member is None or member.role == "staff":
+    member = tapped_member("points")
+    if member is None:
         flash(_("请会员刷卡。"))
         return redirect(url_for("staff.points"))
-    if request.method == "POST":
-        try:
-            entry, balance = st.adjust_points(member.id, request.form.get("item", ""), staff_id=g.staff["id"],
-                                              key=f"staff-form:{request.form.get('key', '')[:64]}")
-        except LedgerError as exc:
-            flash(words(exc))
-            return redirect(url_for("staff.points_member"))
-        flash(_("%(name)s：%(amount)+d 分，现有 %(b)d 分", name=member.name, amount=entry.amount, b=balance))
-        st.forget_card()
-        return redirect(url_for("staff.points"))
     return render_template("staff/points_member.html", member=member, balance=ledger.balance(st.db(), member.id),
-                           items=st.config.points.adjustments, key=ledger.one_time_key())
+                           items=st.config.points.adjustments, key=binding("points")["key"])
+
+
+@bp.post("/points/member")
+@staff_required
+def points_submit():
+    """Add or deduct points by a configured item for the member the form showed, once."""
+    st, bound = station(), form_matches("points")
+    member = cards.by_id(st.db(), bound["id"]) if bound else None
+    if member is None:
+        flash(_("页面已过期，请会员重新刷卡。"))
+        return redirect(url_for("staff.points"))
+    try:
+        entry, balance = st.adjust_points(member.id, request.form.get("item", ""), staff_id=g.staff["id"],
+                                          key=f"staff-form:{bound['key']}")
+    except LedgerError as exc:
+        flash(words(exc))
+        return redirect(url_for("staff.points_member"))
+    flash(_("%(name)s：%(amount)+d 分，现有 %(b)d 分", name=member.name, amount=entry.amount, b=balance))
+    return redirect(url_for("staff.points"))
 
 
 @bp.get("/report")

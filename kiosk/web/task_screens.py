@@ -1,17 +1,16 @@
 """Member screens of help requests (党员接单): my tasks, accept, done with an outcome, hand back.
 
-A member is who last tapped their card: the tap is bound to the screen's
-session for two minutes without a touch (and dropped at the idle reset), so
-the buttons act for that member only; the core refuses a task that was not
+A member is whose tap this screen claimed (kiosk/web/tapped.py): the tap is
+bound to this browser's session alone, for two minutes without a touch (and
+dropped at the idle reset), so the list (with a resident's full phone number)
+and the buttons are that member's only; the core refuses a task that was not
 dispatched to them. The list is what this station last knew, with its age:
 it works with the district offline.
 """
 
 from __future__ import annotations
 
-import time
-
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..help.desk import RequestError, age_minutes
@@ -19,28 +18,14 @@ from ..help.words import HAND_BACK_REASONS, OUTCOMES, STATES, TIMES
 from ..members import cards
 from .context import station
 from .refusals import words
+from .tapped import tapped_member
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
-MEMBER_IDLE_S = 120
 
 
 def _member() -> cards.Member | None:
-    """The member whose card was just tapped, else the one this screen already serves."""
-    st = station()
-    card = st.fresh_card()
-    found = cards.find_by_card(st.db(), card) if card else None
-    if found and found.role != "staff":
-        session["member"] = {"id": found.id, "seen": time.time()}
-        return found
-    signed = session.get("member")
-    if not signed or time.time() - signed.get("seen", 0) > MEMBER_IDLE_S:
-        session.pop("member", None)
-        return None
-    row = cards.by_id(st.db(), signed["id"])
-    if row:
-        signed["seen"] = time.time()
-        session["member"] = signed
-    return row
+    """The member this screen's tap brought (claimed once; kept for two minutes without a touch)."""
+    return tapped_member("member")
 
 
 @bp.get("/")

@@ -67,7 +67,12 @@
     const quiet = (body.dataset.quiet || "").split(" ");
     ["card", "door", "printer", "locker"].forEach(function (kind) {
       source.addEventListener(kind, function (e) {
-        if (kind === "card" && onCard) { window.location.href = onCard; return; }
+        if (kind === "card" && onCard) {
+          // The tap's id goes with the screen that waited for it: the station hands that tap out once.
+          const tap = /data-tap="([^"]*)"/.exec(e.data);
+          window.location.href = onCard + (onCard.indexOf("?") < 0 ? "?" : "&") + "tap=" + encodeURIComponent(tap ? tap[1] : "");
+          return;
+        }
         body.dispatchEvent(new CustomEvent("vstation-" + kind));
         if (!e.data.trim() || quiet.indexOf(kind) >= 0) { return; }   // nothing this screen needs to show
         showNotice(e.data);
@@ -121,6 +126,7 @@
       if (!welcome && Date.now() - lastActivity > idleSeconds * 1000) { window.location.href = "/welcome"; }
       return;
     }
+    if (body.dataset.idleHold === "1") { return; }   // a counter in service is never reset
     const left = idleSeconds - Math.floor((Date.now() - lastActivity) / 1000);
     if (left <= 0) { window.location.href = "/?idle=1"; return; }
     if (left <= warnSeconds) { idleCount.textContent = String(left); idleBox.hidden = false; }
