@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from test_queue_web import STAFF_CARD, sign_in, take_at_kiosk
 from test_web import csrf_token
 
 from kiosk.base.clock import rfc3339, utc_now
-from kiosk.members import staff
+from kiosk.members import sessions, staff
 
 MEMBER = "0A1B2C3D4E"
 
@@ -100,3 +101,14 @@ def test_a_staff_card_tap_claimed_elsewhere_signs_nobody_in(app, client, card):
     assert client.get(f"/staff/pin?tap={tap}").headers["Location"].endswith("/staff/")
     response = client.post("/staff/pin", data={"csrf_token": csrf_token(client), "pin": "1234"})
     assert response.headers["Location"].endswith("/staff/") and client.get("/staff/menu").status_code == 302
+
+
+def test_a_session_found_idle_stays_ended(station):
+    conn = station.db()
+    token = sessions.open_session(conn, "S001")
+    idle_for(station, 121)
+    with pytest.raises(sessions.SessionRefused):
+        sessions.check(conn, token, idle_s=120)
+    with pytest.raises(sessions.SessionRefused) as again:            # a longer idle time does not revive it
+        sessions.check(conn, token, idle_s=10 ** 6)
+    assert again.value.details["reason"] == "idle"

@@ -85,11 +85,13 @@ def check(conn: sqlite3.Connection, token: str | None, *, idle_s: float, device_
             raise _ended(row[8])
         limit = idle_s if session.device_id is None or device_idle_s is None else device_idle_s
         idle = now - parse_time(session.seen_at) > timedelta(seconds=limit)
-        if idle and not (session.counter and in_service(session.counter)):
-            _end(conn, "id = ?", (session.id,), "idle", now)
-            raise _ended("idle")
-        if touch:
+        idle = idle and not (session.counter and in_service(session.counter))
+        if idle:
+            _end(conn, "id = ?", (session.id,), "idle", now)      # committed: an idle session stays ended
+        elif touch:
             conn.execute("UPDATE staff_sessions SET seen_at = ? WHERE id = ?", (rfc3339(now), session.id))
+    if idle:
+        raise _ended("idle")
     return session
 
 
