@@ -52,8 +52,7 @@ def test_the_formatting_layer_turns_utc_into_the_station_day():
 
 
 def borrow_umbrella(client, card, station) -> str:
-    card.tap(MEMBER)
-    page = client.get("/lockers/borrow/go").get_data(as_text=True)
+    page = client.get(f"/lockers/borrow/go?tap={card.tap(MEMBER)}").get_data(as_text=True)
     op_id = page.split("/lockers/op/")[1].split('"')[0]
     slot = station.locker_core.status(station.db(), op_id).slot_id
     assert wait_until(lambda: station.lockers.door(slot).value == "open")
@@ -64,8 +63,7 @@ def borrow_umbrella(client, card, station) -> str:
 
 
 def deposit_phone(client, card, station) -> None:
-    card.tap("0A00C0FFEE")
-    page = client.get("/lockers/deposit/go").get_data(as_text=True)
+    page = client.get(f"/lockers/deposit/go?tap={card.tap('0A00C0FFEE')}").get_data(as_text=True)
     op_id = page.split("/lockers/op/")[1].split('"')[0]
     slot = station.locker_core.status(station.db(), op_id).slot_id
     assert wait_until(lambda: station.lockers.door(slot).value == "open")
@@ -81,8 +79,7 @@ def test_every_date_on_screen_is_the_local_day(client, card, night):
     assert "2026-11-07 07:3" in done                                   # due in 72 hours, local time
     shown["umbrella due"] = done
 
-    card.tap(MEMBER)
-    shown["points history"] = client.get("/me").get_data(as_text=True)
+    shown["points history"] = client.get(f"/me?tap={card.tap(MEMBER)}").get_data(as_text=True)
     assert LOCAL_DAY in shown["points history"]
 
     request_id = ask(client)
@@ -96,8 +93,7 @@ def test_every_date_on_screen_is_the_local_day(client, card, night):
     sign_in(client, card)
     put_in_cart(client, "soap")
     client.get("/staff/shop/checkout")
-    tap_on_staff_screen(card)
-    page = client.get("/staff/shop/confirm").get_data(as_text=True)
+    page = client.get(f"/staff/shop/confirm?tap={tap_on_staff_screen(card)}").get_data(as_text=True)
     key = page.split('name="key" value="')[1].split('"')[0]
     client.post("/staff/shop/confirm", data={"csrf_token": csrf_token(client), "key": key})
     shown["today's redemptions"] = client.get("/staff/shop/today").get_data(as_text=True)
@@ -118,8 +114,7 @@ def test_every_date_printed_is_the_local_day(client, card, night):
     sign_in(client, card)
     put_in_cart(client, "soap")
     client.get("/staff/shop/checkout")
-    tap_on_staff_screen(card)
-    page = client.get("/staff/shop/confirm").get_data(as_text=True)
+    page = client.get(f"/staff/shop/confirm?tap={tap_on_staff_screen(card)}").get_data(as_text=True)
     key = page.split('name="key" value="')[1].split('"')[0]
     client.post("/staff/shop/confirm", data={"csrf_token": csrf_token(client), "key": key})
     station.print_test_page()

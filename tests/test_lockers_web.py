@@ -63,8 +63,7 @@ def test_the_simulator_works_doors_and_item_sensors(client, station):
 
 
 def test_staff_see_each_loan_with_its_borrower_masked_and_reasons_that_fit_the_slot(client, card, station):
-    card.tap(ZHUOMA)
-    page = client.get("/lockers/borrow/go").get_data(as_text=True)
+    page = client.get(f"/lockers/borrow/go?tap={card.tap(ZHUOMA)}").get_data(as_text=True)
     op_id = page.split("/lockers/op/")[1].split('"')[0]
     assert wait_until(lambda: station.lockers.door("U1").value == "open")
     station.lockers.sim_item("U1", False)
