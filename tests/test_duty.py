@@ -114,11 +114,9 @@ def test_the_staff_report_screen_lists_duty_hours(station, clock):
     tap(station, LI_NA)
     clock.set("2026-12-28 10:05")
 
-    class Card:
-        def tap(self, uid):
-            station.reader.tap(uid)
+    from conftest import Card
 
-    sign_in(client, Card())
+    sign_in(client, Card(station))     # the tap's id goes with the sign-in screen, as a browser's would
     page = client.get("/staff/report").get_data(as_text=True)
     assert 'id="duty-report"' in page and "李娜" in page and "08:25" in page and "在岗" in page
     assert "1 小时 40 分" in page
