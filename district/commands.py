@@ -11,6 +11,7 @@ unanswered; it can never run late (the station refuses it).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -62,20 +63,28 @@ def mark_sent(conn: Connection, command_id: str, now: datetime) -> None:
                  .values(status="sent", sent_at=now))
 
 
-def record_result(conn: Connection, station: str, result: dict[str, Any], now: datetime) -> bool:
-    """The station's answer to a command (from cmd/{id}/result or a command.result event); False: not ours.
+def record_result(conn: Connection, station: str, result: dict[str, Any], now: datetime) -> Any | None:
+    """The station's answer to a command (from cmd/{id}/result or a command.result event); None: not ours.
 
     The first answer is the outcome; the same one again (the event after the topic) changes nothing.
+    Returns the command (name, args, and `first`: whether this was its first answer).
     """
-    found = conn.execute(select(commands.c.result_at).where(commands.c.id == str(result.get("id")),
-                                                            commands.c.station_id == station)).first()
+    found = conn.execute(select(commands.c.name, commands.c.args, commands.c.result_at)
+                         .where(commands.c.id == str(result.get("id")), commands.c.station_id == station)).first()
     if found is None:
-        return False
+        return None
     if found.result_at is None:
         conn.execute(commands.update().where(commands.c.id == result["id"]).values(
             status=result.get("status") or "failed", reason=result.get("reason"),
             result=result.get("result") or {}, result_at=now))
-    return True
+    return Answered(found.name, found.args, found.result_at is None)
+
+
+@dataclass(frozen=True)
+class Answered:
+    name: str
+    args: dict[str, Any]
+    first: bool
 
 
 def recent(conn: Connection, station: str | None = None, limit: int = 50) -> list[Any]:

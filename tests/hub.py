@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
+import tomli_w
 from conftest import ROOT, wait_until
 from mosquitto import Broker
 from paho.mqtt.enums import CallbackAPIVersion
@@ -42,13 +43,8 @@ def district_toml(folder: Path, broker_port: int, db_url: str | None, **sections
     }
     for name, values in sections.items():
         tables.setdefault(name, {}).update(values)
-    lines = []
-    for name, values in tables.items():
-        lines.append(f"[{name}]")
-        lines += [f"{k} = {json.dumps(v, ensure_ascii=False) if not isinstance(v, bool) else str(v).lower()}"
-                  for k, v in values.items()]
     path = folder / "district.toml"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.write_text(tomli_w.dumps(tables), encoding="utf-8")
     return path
 
 

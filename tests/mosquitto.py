@@ -250,20 +250,13 @@ def station_config(folder: Path, broker: Broker, **mqtt: object) -> Path:
     from conftest import demo_config
 
     path = demo_config(folder)
+    from kiosk.demo import mqtt_block
+
     keys = {"enabled": True, "host": broker.host, "port": broker.port, "telemetry_seconds": 5, **mqtt}
-    block = "[mqtt]\n" + "".join(f"{k} = {_toml(v)}\n" for k, v in keys.items())
     text = path.read_text(encoding="utf-8")
     assert "[mqtt]\nenabled = false\n" in text
-    path.write_text(text.replace("[mqtt]\nenabled = false\n", block), encoding="utf-8")
+    path.write_text(text.replace("[mqtt]\nenabled = false\n", mqtt_block(keys)), encoding="utf-8")
     return path
-
-
-def _toml(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 class SyncThread:

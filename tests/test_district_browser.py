@@ -61,6 +61,8 @@ def test_the_board_shows_the_station_and_a_ticket_arrives_once(browser, demo):
     row.wait_for(timeout=20000)
     page.wait_for_function(f"document.querySelector('tr[data-station={STATION}]').innerText.includes('在线')",
                            timeout=30000)
+    events = logged_in(browser, demo)
+    events.goto(f"{demo.console}/stations/{STATION}")
     request = urllib.request.Request(demo.url + "/api/v1/tickets", data=json.dumps({"service": "consult"}).encode(),
                                      headers={"Content-Type": "application/json"}, method="POST")
     ticket = json.loads(urllib.request.urlopen(request, timeout=10).read())
@@ -68,6 +70,8 @@ def test_the_board_shows_the_station_and_a_ticket_arrives_once(browser, demo):
     assert wait_until(lambda: hub_rows(demo, query, ticket["id"])[0][0] == 1, 40)
     wait_until(lambda: False, 2)                 # a re-send after the ack timeout would be de-duplicated
     assert hub_rows(demo, query, ticket["id"])[0][0] == 1
+    events.locator("#event-list tr", has_text=ticket["id"]).wait_for(timeout=20000)   # arrives on the open page
+    events.close()
     page.screenshot(path=str(SHOTS / "district-board.png"))
     laptop = logged_in(browser, demo, 1366, 768)
     laptop.get_by_role("link", name="English").click()

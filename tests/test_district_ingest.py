@@ -158,3 +158,22 @@ def test_a_wrong_station_clock_is_kept_beside_the_hubs_own_time(rig, twin):
 def _health(rig):
     with reading(rig.engine) as conn:
         return conn.execute(select(health).where(health.c.station_id == STATION)).first()
+
+
+def test_a_hole_the_station_can_no_longer_fill_is_counted_as_lost_and_ingest_goes_on(rig, twin):
+    twin.birth()
+    events = [twin.event() for _ in range(5)]
+    twin.send(events[3:])                  # seq 4, 5: 1-3 were acknowledged to someone else and forgotten
+    assert wait_until(lambda: twin.commands, 10)
+    topic, payload = twin.commands[0]
+    command_id = topic.rsplit("/", 1)[1]
+    result = {"id": command_id, "name": "events.replay", "status": "done", "reason": None,
+              "result": {"from_seq": 4, "acked_seq": 3, "last_seq": 5}, "ts": "2026-12-01T00:00:00.000+00:00"}
+    twin.publish(f"cmd/{command_id}/result", json.dumps(result).encode())
+    twin.send(events[3:])                  # the replay
+    assert twin.wait_acked(5)
+    assert reject_count(rig, "lost") == 1
+    with reading(rig.engine) as conn:
+        detail = conn.execute(select(rejects.c.last_detail).where(rejects.c.kind == "lost")).scalar()
+        status = conn.execute(select(commands.c.status).where(commands.c.id == command_id)).scalar()
+    assert "seq 1-3" in detail and status == "done"

@@ -108,6 +108,23 @@ def replay_due(position: Position, now: datetime, after_s: float) -> bool:
     return (now - position.replay_asked_at).total_seconds() >= after_s
 
 
+def forgotten(conn: Connection, station: str, epoch: int, upto_seq: int, now: datetime) -> tuple[int, int] | None:
+    """The station no longer holds its events ≤ `upto_seq` (its replay began later): stop waiting for them.
+
+    The hole is not filled, so it is returned (first, last missing seq) for the caller to count; the
+    position then walks on from there.
+    """
+    row = conn.execute(select(positions).where(positions.c.station_id == station, positions.c.epoch == epoch)
+                       .with_for_update()).first()
+    if row is None or upto_seq <= row.upto_seq:
+        return None
+    conn.execute(positions.update().where(positions.c.station_id == station, positions.c.epoch == epoch)
+                 .values(upto_seq=upto_seq, max_seq=max(row.max_seq, upto_seq), replay_from=None))
+    missing = (row.upto_seq + 1, upto_seq)
+    advance(conn, lock(conn, station, epoch, row.first_seq, now), now)
+    return missing
+
+
 def of_station(conn: Connection, station: str) -> list[Position]:
     rows = conn.execute(select(positions).where(positions.c.station_id == station).order_by(positions.c.epoch))
     return [_position(r) for r in rows]

@@ -23,6 +23,7 @@ KINDS = {
     "oversized": "larger than ingest.max_payload_kb",
     "seq_reused": "a seq already stored with another event id",
     "unknown_command": "a result for a command the hub never sent to that station",
+    "lost": "events a station had already forgotten when the hub asked for them again",
 }
 
 

@@ -109,7 +109,7 @@ class Ingest:
                                    retained=msg.retained)
             return Handled(birth_of=station.id if birth else None)
         result = contract.read(schemas.COMMAND_RESULT, msg.payload, limit)
-        if result["id"] != where.command_id or not commands.record_result(conn, station.id, result, now):
+        if result["id"] != where.command_id or not _answer(conn, station, result, now):
             rejects.count(conn, "unknown_command", station.id, msg.topic, f"command {result['id']!r}", now)
         _seen(conn, station.id, now)
         return Handled()
@@ -131,7 +131,7 @@ class Ingest:
                 rejects.count(conn, "seq_reused", station.id, Topics(station.id).events,
                               f"epoch {epoch} seq {event['seq']} holds another event than {event['id']}", now)
             for event in new:
-                _effects(conn, station.id, event, now)
+                _effects(conn, station, event, now)
             position = positions.advance(conn, position, now)
             handled.stored += len(new)
             handled.outgoing.append(Outgoing(Topics(station.id).events_ack, contract.ack(position.upto_seq, epoch)))
@@ -151,12 +151,29 @@ def _first_seq(epoch: int, group: list[dict[str, Any]]) -> int:
     return 1 if epoch == contract.LEGACY_EPOCH else min(e["seq"] for e in group)
 
 
-def _effects(conn: Connection, station: str, event: dict[str, Any], now: datetime) -> None:
+def _effects(conn: Connection, station: Row, event: dict[str, Any], now: datetime) -> None:
     """What a new event tells the hub's other parts: document outcomes, command results."""
     if event["type"] in ("config.applied", "config.rejected"):
-        documents.record_outcome(conn, station, event["type"], event["data"], now)
+        documents.record_outcome(conn, station.id, event["type"], event["data"], now)
     elif event["type"] == "command.result":
-        commands.record_result(conn, station, event["data"], now)
+        _answer(conn, station, event["data"], now)
+
+
+def _answer(conn: Connection, station: Row, result: dict[str, Any], now: datetime) -> bool:
+    """Record a command's result; a replay that began after the seq asked for means those events are gone."""
+    answered = commands.record_result(conn, station.id, result, now)
+    if answered is None:
+        return False
+    replayed = result.get("result") or {}
+    if answered.first and answered.name == "events.replay" and result.get("status") == "done" \
+            and isinstance(replayed.get("from_seq"), int) and replayed["from_seq"] > answered.args["from_seq"]:
+        epoch = station.epoch if station.epoch is not None else contract.LEGACY_EPOCH
+        missing = positions.forgotten(conn, station.id, epoch, replayed["from_seq"] - 1, now)
+        if missing:
+            rejects.count(conn, "lost", station.id, Topics(station.id).events,
+                          f"epoch {epoch} seq {missing[0]}-{missing[1]}: the station had forgotten them "
+                          "(acknowledged elsewhere) before the hub stored them", now)
+    return True
 
 
 def _seen(conn: Connection, station: str, now: datetime) -> None:

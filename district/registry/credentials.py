@@ -11,7 +11,6 @@ working at the broker's next reload, and the old key at once for commands);
 from __future__ import annotations
 
 import os
-import re
 import secrets
 import shutil
 from dataclasses import dataclass
@@ -23,13 +22,13 @@ from sqlalchemy.engine import Engine
 
 from kiosk.base.clock import utc_now
 
+from .. import contract
 from ..db.engine import writing
 from ..db.schema import stations
 from ..errors import RegistryError
 from ..settings import Settings
 from . import broker_files
 
-STATION_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 STATION_DIR = "/etc/vstation"
 
 
@@ -38,7 +37,6 @@ class Kit:
     """What to copy to the station, and the broker lines that were written."""
     station: str
     folder: Path
-    password_line_user: str
     acl_file: Path
     passwd_file: Path
 
@@ -102,7 +100,7 @@ def remove(engine: Engine, settings: Settings, station: str) -> None:
 
 
 def _check_id(settings: Settings, station: str) -> None:
-    if not STATION_ID.fullmatch(station):
+    if not contract.STATION_ID.fullmatch(station):
         raise RegistryError(f"station id {station!r}: expected 1 to 63 of a-z, 0-9 and -, starting with a "
                             "letter or digit (it is the station's MQTT username and topic)")
     if station == (settings.mqtt.username or "district"):
@@ -119,7 +117,7 @@ def _kit(settings: Settings, station: str, key: str, station_dir: str) -> Kit:
     _write_secret(folder / "mqtt.secret", password)
     _write_secret(folder / "command.key", key)
     (folder / "station-mqtt.toml").write_text(mqtt_section(settings, station, station_dir), encoding="utf-8")
-    return Kit(station, folder, station, settings.registry.acl_file, settings.registry.passwd_file)
+    return Kit(station, folder, settings.registry.acl_file, settings.registry.passwd_file)
 
 
 def mqtt_section(settings: Settings, station: str, station_dir: str) -> str:

@@ -50,10 +50,14 @@ def linked_config(data_dir: Path, mqtt: dict[str, object]) -> Path:
     text = write_config(data_dir).read_text(encoding="utf-8")
     if "[mqtt]\nenabled = false\n" not in text:
         raise ValueError(f"{data_dir / 'station.toml'} has no plain `[mqtt] enabled = false` to link")
-    block = "[mqtt]\n" + "".join(f"{k} = {_toml(v)}\n" for k, v in mqtt.items())
     path = data_dir / "station-district.toml"
-    path.write_text(text.replace("[mqtt]\nenabled = false\n", block), encoding="utf-8")
+    path.write_text(text.replace("[mqtt]\nenabled = false\n", mqtt_block(mqtt)), encoding="utf-8")
     return path
+
+
+def mqtt_block(keys: dict[str, object]) -> str:
+    """An `[mqtt]` section with these keys, as TOML text."""
+    return "[mqtt]\n" + "".join(f"{k} = {_toml(v)}\n" for k, v in keys.items())
 
 
 def _toml(value: object) -> str:

@@ -18,13 +18,13 @@ depends_on = None
 
 
 def upgrade() -> None:
-    _tables_1()
-    _tables_2()
-    _tables_3()
-    _tables_4()
+    _tables_without_references()
+    _commands_deliveries_events()
+    _health_positions_telemetry()
+    _console_sessions()
 
 
-def _tables_1() -> None:
+def _tables_without_references() -> None:
     op.create_table('documents',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
@@ -79,7 +79,7 @@ def _tables_1() -> None:
     )
 
 
-def _tables_2() -> None:
+def _commands_deliveries_events() -> None:
     op.create_table('commands',
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('station_id', sa.String(length=64), nullable=False),
@@ -132,7 +132,7 @@ def _tables_2() -> None:
 
 
 
-def _tables_3() -> None:
+def _health_positions_telemetry() -> None:
     op.create_table('health',
     sa.Column('station_id', sa.String(length=64), nullable=False),
     sa.Column('received_at', Moment(), nullable=False),
@@ -186,7 +186,7 @@ def _tables_3() -> None:
 
 
 
-def _tables_4() -> None:
+def _console_sessions() -> None:
     op.create_table('web_sessions',
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
