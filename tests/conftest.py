@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -16,7 +17,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-import tomli_w
 
 from kiosk import config as cfg
 from kiosk import demo, hardware
@@ -51,17 +51,25 @@ class LocalClock:
         return self.now
 
 
+CALENDAR_TABLES = ("queue.week", "queue.exceptions", "services.week", "services.exceptions")
+
+
 def demo_config(folder: Path, *, calendar: bool = False) -> Path:
-    """The demo station.toml in `folder`. Without `calendar` its opening hours are taken out, so
-    tickets can be taken at any real hour: tests run at night too (tests of the calendar keep it
-    and fix the clock)."""
+    """The demo station.toml in `folder`. Without `calendar` its opening hours are taken out (the lines of
+    `hours`, `week` and `exceptions`; the rest of the text as written), so tickets can be taken at any real
+    hour: tests run at night too (tests of the calendar keep it and fix the clock)."""
     path = demo.write_config(folder)
     if not calendar:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        for table in (raw.get("queue", {}), *raw.get("services", [])):
-            for key in ("hours", "week", "exceptions"):
-                table.pop(key, None)
-        path.write_text(tomli_w.dumps(raw), encoding="utf-8")
+        kept, table = [], ""
+        for line in path.read_text(encoding="utf-8").splitlines(keepends=True):
+            header = re.fullmatch(r"\[\[?([a-z_.]+)\]\]?\s*(#.*)?", line.strip())
+            table = header[1] if header else table
+            if table in CALENDAR_TABLES or (table in ("queue", "services") and line.startswith("hours =")):
+                continue
+            kept.append(line)
+        path.write_text("".join(kept), encoding="utf-8")
+        raw = tomllib.loads("".join(kept))
+        assert not any(k in t for t in (raw["queue"], *raw["services"]) for k in ("hours", "week", "exceptions"))
     return path
 
 

@@ -29,14 +29,30 @@ DOOR_STEP = {"id": "door-step", "name": {"zh": "上门服务", "en": "Help at ho
              "details": [{"id": "haircut", "text": {"zh": "上门理发", "en": "A haircut at home"}}]}
 
 
-def with_door_step(path: Path) -> Path:
-    """The demo config with a door-step category and the community's buildings."""
-    import tomli_w
+DOOR_STEP_TOML = """
+[[help.categories]]
+id = "door-step"
+name = { zh = "上门服务", en = "Help at home" }
+address = true
+[[help.categories.details]]
+id = "haircut"
+text = { zh = "上门理发", en = "A haircut at home" }
 
-    raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    raw["help"]["categories"].append(DOOR_STEP)
-    raw["help"]["buildings"] = BUILDINGS
-    path.write_text(tomli_w.dumps(raw), encoding="utf-8")
+[[help.buildings]]
+id = "barkor-1"
+name = { zh = "八廓小区 1 栋", en = "Barkor Estate, building 1" }
+units = ["1", "2", "3"]
+[[help.buildings]]
+id = "courtyard"
+name = { zh = "林廓北路大院", en = "Lingkor North Road courtyard" }
+"""
+
+
+def with_door_step(path: Path) -> Path:
+    """The demo config with a door-step category and the community's buildings (unless it has them)."""
+    text = path.read_text(encoding="utf-8")
+    if "address = true" not in text:
+        path.write_text(text + DOOR_STEP_TOML, encoding="utf-8")
     return path
 
 
