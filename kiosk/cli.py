@@ -12,6 +12,11 @@ from . import __version__
 from .base.errors import VStationError
 
 
+def _console(text: str) -> tuple[str, int] | None:
+    """`--console IP:PORT`, or `off`."""
+    return None if text == "off" else _hostport(text)
+
+
 def _hostport(text: str) -> tuple[str, int]:
     host, _, port = text.rpartition(":")
     if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
@@ -45,6 +50,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--mqtt", type=_hostport, metavar="HOST:PORT", help="district broker to sync with")
     run.add_argument("--district", action="store_true",
                      help="also run a local mosquitto and the district hub with its console (needs mosquitto)")
+    run.add_argument("--console", type=_console, default=False, metavar="IP:PORT|off",
+                     help="where the staff console listens (HTTPS on the LAN; default 0.0.0.0:8443), or off")
 
     sub.add_parser("kiosk", help="the kiosk process: screens, API and hardware (systemd runs it)")
     sync = sub.add_parser("sync", help="the sync process: the station's link to the district")
@@ -54,6 +61,8 @@ def parser() -> argparse.ArgumentParser:
     init.add_argument("--database", type=Path, default=Path("/var/lib/vstation/station.db"),
                       help="where the database goes (default /var/lib/vstation/station.db)")
     init.add_argument("--station-id", default="my-station-01", help="the station id ([a-z0-9-])")
+    init.add_argument("--console-cert", action="store_true",
+                      help="only make a new staff console certificate for the existing config (address changed)")
 
     sub.add_parser("check", help="validate the config, open every device, say what works")
 
@@ -199,10 +208,12 @@ def _dispatch(args: argparse.Namespace) -> int:
             return 2
         from .runner import run_demo
         return run_demo(data_dir=args.data_dir or default_data_dir(), port=args.port, mqtt=args.mqtt,
-                        config_path=Path(args.config) if args.config else None, district=args.district)
+                        console=args.console, district=args.district,
+                        config_path=Path(args.config) if args.config else None)
     if args.command == "init":
         from .upkeep.initialise import init
-        return init(cfg.config_path(args.config), database=args.database, station_id=args.station_id)
+        return init(cfg.config_path(args.config), database=args.database, station_id=args.station_id,
+                    console_cert=args.console_cert)
     if args.command == "check":
         from . import hardware
         from .upkeep.checkup import check_path

@@ -27,8 +27,9 @@ class PortInUse(VStationError, OSError):
     """The kiosk's port is taken, usually by another kiosk."""
 
 
-def serve_kiosk(config: Config, *, on_ready: Callable[[str], None] | None = None) -> int:
-    """Run the kiosk until SIGTERM/SIGINT: database, devices, then the UI on loopback."""
+def serve_kiosk(config: Config, *, on_ready: Callable[[str, str], None] | None = None) -> int:
+    """Run the kiosk until SIGTERM/SIGINT: database, devices, the staff console (HTTPS on the LAN, when it
+    is on), then the UI on loopback. `on_ready` gets both addresses ("" for a console that is off)."""
     from waitress import create_server
 
     from .web import create_app
@@ -38,12 +39,15 @@ def serve_kiosk(config: Config, *, on_ready: Callable[[str], None] | None = None
         hw = hardware.build(config)
         station = Station(config, printer=hw.printer, reader=hw.reader, lockers=hw.lockers, bus=Bus(),
                           voice=hardware.build_voice())
-        app = create_app(station, simulated=hw.simulated)
+        console = _start_console(config, station, hw)
+        app = create_app(station, simulated=hw.simulated, console_url=console.url if console else "")
         try:
             server = create_server(app, host=config.kiosk.host, port=config.kiosk.port,
                                    threads=SERVER_THREADS, ident="vstation", clear_untrusted_proxy_headers=True,
                                    channel_request_lookahead=5)
         except OSError as exc:
+            if console:
+                console.stop()
             hw.close()
             raise PortInUse(f"cannot listen on {config.kiosk.host}:{config.kiosk.port}: {exc.strerror} "
                             "(is another kiosk running?)") from None
@@ -53,16 +57,31 @@ def serve_kiosk(config: Config, *, on_ready: Callable[[str], None] | None = None
         signal.signal(signal.SIGTERM, _exit_on_signal)
         log.info("kiosk of %s ready at %s", config.station.id, url)
         if on_ready:
-            on_ready(url)
-        sdnotify.notify(f"READY=1\nSTATUS=serving {url}")
+            on_ready(url, console.url if console else "")
+        sdnotify.notify(f"READY=1\nSTATUS=serving {url}" + (f", staff console {console.url}" if console else ""))
         watchdog = sdnotify.Watchdog(lambda: _answers(url + "api/v1/health")).start()
         try:
             server.run()
         finally:
             watchdog.stop()
+            if console:
+                console.stop()
             commander.stop()
             station.stop()
     return 0
+
+
+def _start_console(config: Config, station: Station, hw: hardware.Hardware):
+    """The staff console's HTTPS listener, when `[staff_console]` turns it on (else None)."""
+    if not config.staff_console.enabled:
+        return None
+    from .web.tls_listener import ConsoleListener, ConsoleUnavailable
+
+    try:
+        return ConsoleListener(station, config.staff_console).start()
+    except ConsoleUnavailable:
+        hw.close()
+        raise
 
 
 def _answers(url: str) -> bool:
@@ -85,7 +104,8 @@ def _exit_on_signal(signum: int, _frame: object) -> None:
 
 
 def run_demo(*, data_dir: Path, port: int | None, mqtt: tuple[str, int] | None,
-             config_path: Path | None = None, district: bool = False) -> int:
+             config_path: Path | None = None, district: bool = False,
+             console: tuple[str, int] | None | bool = False) -> int:
     """`vstation run --simulate`: seed a demo station, start sync beside the kiosk (and its district if asked)."""
     hub = None
     if district:
@@ -95,16 +115,18 @@ def run_demo(*, data_dir: Path, port: int | None, mqtt: tuple[str, int] | None,
         hub = DemoDistrict(data_dir / "district").start(info.id, info.name["zh"])
         config_path = demo.linked_config(data_dir, hub.station_mqtt())
     try:
-        return _demo_station(data_dir, port, mqtt, config_path, hub)
+        return _demo_station(data_dir, port, mqtt, config_path, hub, console)
     finally:
         if hub:
             hub.stop()
 
 
 def _demo_station(data_dir: Path, port: int | None, mqtt: tuple[str, int] | None, config_path: Path | None,
-                  hub) -> int:
+                  hub, console: tuple[str, int] | None | bool) -> int:
+    """`console`: False keeps the config's staff console, None turns it off, (ip, port) moves it there."""
     path = config_path or demo.write_config(data_dir)
-    config = cfg.with_overrides(cfg.load(path), port=port)
+    config = cfg.with_overrides(cfg.load(path), port=port, console=console)
+    demo.console_certificate(config)
     if {config.printer.kind, config.card_reader.kind, config.lockers.kind} != {"sim"}:
         raise VStationError(f"{path}: --simulate needs kind = \"sim\" for printer, card_reader and lockers")
     conn = store.open_store(config.database_path)
@@ -119,9 +141,10 @@ def _demo_station(data_dir: Path, port: int | None, mqtt: tuple[str, int] | None
             f"(user admin, password {hub.password})" if hub else
             "%s:%d" % mqtt if mqtt else "no broker: events are kept in the outbox")
 
-    def banner(url: str) -> None:
+    def banner(url: str, console_url: str) -> None:
         print(f"\n  vstation demo: {config.station.name['zh']} ({config.station.id})\n"
               f"  kiosk screen:  {url}\n  simulator:     {url}sim/\n"
+              f"  staff console: {demo.console_text(config, console_url)}\n"
               f"  data folder:   {config.database_path.parent}\n"
               f"  district sync: {link}\n"
               f"  demo cards (tap them in the simulator):\n{demo.cards_text()}\n", flush=True)

@@ -157,6 +157,8 @@ class Demo:
         data_dir.mkdir(parents=True, exist_ok=True)
         if not (data_dir / "station.toml").exists():
             demo_config(data_dir)
+        if not any(a.startswith("--console") for a in args):
+            args += ("--console", "off")   # the staff console only where a test asks (its port is fixed)
         self.log = open(data_dir / "demo.log", "w+", encoding="utf-8")  # a pipe nobody reads would stall it
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "kiosk", "run", "--simulate", "--port", str(self.port),

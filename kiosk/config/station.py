@@ -329,11 +329,19 @@ def _mqtt(t: Table, base: Path) -> MqttSettings:
     return settings
 
 
-def with_overrides(config: Config, *, port: int | None = None) -> Config:
-    """The same config with the kiosk port replaced (the demo's `--port`)."""
-    if port is None:
-        return config
-    return replace(config, kiosk=replace(config.kiosk, port=port))
+def with_overrides(config: Config, *, port: int | None = None,
+                   console: tuple[str, int] | None | bool = False) -> Config:
+    """The same config with the kiosk port replaced (the demo's `--port`) and the staff console moved
+    (`--console IP:PORT`) or turned off (`--console off`: None); False leaves the console as configured."""
+    if port is not None:
+        config = replace(config, kiosk=replace(config.kiosk, port=port))
+    if console is None:
+        config = replace(config, staff_console=replace(config.staff_console, enabled=False))
+    elif console is not False:
+        host, console_port = console
+        config = replace(config, staff_console=replace(config.staff_console, enabled=True, host=host,
+                                                       port=console_port))
+    return config
 
 
 def with_mqtt(config: Config, broker: tuple[str, int]) -> Config:

@@ -12,9 +12,12 @@ from importlib import resources
 from pathlib import Path
 
 from ..base import store
+from ..config import Config, load
+from ..config.console import CA_FILE
 from ..base.outbox import now_rfc3339
 from ..members import cards, roster, staff
 from ..members.cards import Member
+from ..upkeep.console_cert import fingerprint_of, write_certificate
 
 ROSTER = (
     # (member, card UID as an RDM6300 reader sends it)
@@ -42,6 +45,7 @@ def write_config(data_dir: Path) -> Path:
         data_dir.mkdir(parents=True, exist_ok=True)
         text = resources.files(__package__).joinpath("station.toml").read_text(encoding="utf-8")
         path.write_text(text, encoding="utf-8")
+        console_certificate(load(path))      # its staff console is on: the certificate goes beside it
     return path
 
 
@@ -92,3 +96,22 @@ def cards_text() -> str:
              for m, uid in ROSTER]
     lines.append(f"  {UNKNOWN_CARD}  (not registered)")
     return "\n".join(lines)
+
+
+def console_certificate(config: Config) -> None:
+    """The demo's staff console certificate, made once in its data folder (a real station: `vstation init`)."""
+    console = config.staff_console
+    if console.enabled and not (Path(console.cert).exists() and Path(console.key).exists()):
+        write_certificate(Path(console.cert), Path(console.key), Path(console.cert).with_name(CA_FILE),
+                          station_id=config.station.id)
+
+
+def console_text(config: Config, url: str) -> str:
+    """How a phone pairs with the demo, for the start-up banner."""
+    if not url:
+        return "off (turn it on in station.toml: [staff_console] enabled = true)"
+    cert = Path(config.staff_console.cert)
+    return (f"{url}  (HTTPS; certificate SHA-256 {fingerprint_of(cert)[:23]}…)\n"
+            f"    pair a phone: sign in at the kiosk (tap 李娜, PIN {STAFF_PIN}) → 配对设备 → 显示配对码,\n"
+            f"    then scan the QR code or open the address and key in the 6 digits; the browser warns once\n"
+            f"    until it trusts {cert.with_name(CA_FILE)}; on the phone sign in with S001 and PIN {STAFF_PIN}")

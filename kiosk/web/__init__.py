@@ -19,6 +19,7 @@ from ..base.texts import BUNDLED_FONTS
 from ..station import Station
 from . import (
     api,
+    console_screens,
     display,
     errors,
     help_screens,
@@ -35,23 +36,31 @@ from . import (
 csrf = CSRFProtect()
 
 
-def create_app(station: Station, *, simulated: bool = False,
-               test_config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the kiosk app for one station; `simulated` adds the simulator panel."""
+def create_app(station: Station, *, simulated: bool = False, test_config: Mapping[str, Any] | None = None,
+               listener: str = "kiosk", console_url: str = "") -> Flask:
+    """Build the app of one listener of a station: "kiosk" (the residents' screen on loopback, and its staff
+    screens; `simulated` adds the simulator panel) or "console" (the staff console for paired devices on the
+    LAN, HTTPS: staff screens only, every resident screen is 404 there). `console_url` is where devices
+    reach the console (the pairing QR code)."""
+    console = listener == "console"
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=_secret_key(Path(station.config.database_path).parent / "secret_key"),
-        TRUSTED_HOSTS=["127.0.0.1", "localhost", "::1"],
+        TRUSTED_HOSTS=None if console else ["127.0.0.1", "localhost", "::1"],
         SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_NAME="vstation_console" if console else "session",
+        SESSION_COOKIE_SECURE=console,
         WTF_CSRF_TIME_LIMIT=None,          # a kiosk page may stay open all day
         MAX_CONTENT_LENGTH=64 * 1024,
         JSON_AS_ASCII=False,
+        VSTATION_LISTENER=listener,
+        VSTATION_CONSOLE_URL=console_url,
     )
     if test_config:
         app.config.update(test_config)
     app.extensions["vstation"] = station
-    app.extensions["vstation.simulated"] = simulated
-    app.jinja_env.globals.update(version=__version__, simulated=simulated,
+    app.extensions["vstation.simulated"] = simulated and not console
+    app.jinja_env.globals.update(version=__version__, simulated=simulated and not console, console=console,
                                  printer_state=lambda: station.printer_watch.last)
     # per render, not once: the district's config document may change it while the kiosk runs
     app.context_processor(lambda: {"station_config": station.config})
@@ -62,6 +71,9 @@ def create_app(station: Station, *, simulated: bool = False,
     csrf.init_app(app)
     i18n.init_app(app, station.config.station.language)
     errors.init_app(app)
+    if console:
+        _console_blueprints(app)
+        return app
     app.register_blueprint(screens.bp)
     app.register_blueprint(queue_screens.bp)
     app.register_blueprint(staff.bp)
@@ -75,11 +87,20 @@ def create_app(station: Station, *, simulated: bool = False,
     app.register_blueprint(api.bp)
     app.register_blueprint(Blueprint("fonts", __name__, static_folder=BUNDLED_FONTS, static_url_path="/fonts"))
     csrf.exempt(api.bp)  # JSON only: a cross-site form cannot send application/json
+    app.register_blueprint(console_screens.bp)
     if simulated:
         from . import simulator
         app.register_blueprint(simulator.bp)
 
     return app
+
+
+def _console_blueprints(app: Flask) -> None:
+    """The staff console's listener: staff screens, pairing and their live stream; no resident screen."""
+    console_screens.init_console(app)
+    for blueprint in (staff.bp, shop_screens.bp, locker_screens.staff_bp, console_screens.bp):
+        app.register_blueprint(blueprint)
+    app.register_blueprint(Blueprint("fonts", __name__, static_folder=BUNDLED_FONTS, static_url_path="/fonts"))
 
 
 def _secret_key(path: Path) -> bytes:

@@ -54,7 +54,10 @@
   }
   noticeBox.addEventListener("click", function () { noticeBox.hidden = true; });
 
-  if (window.EventSource) {
+  // A paired staff device (the staff console on the LAN) has no residents' stream and no idle reset:
+  // its session ends on the station's side (kiosk/members/sessions.py).
+  const onConsole = body.dataset.console === "1";
+  if (window.EventSource && !onConsole) {
     const query = new URLSearchParams();
     if (body.dataset.cardMode) { query.set("mode", body.dataset.cardMode); }
     if (body.dataset.audience) { query.set("who", body.dataset.audience); }
@@ -126,7 +129,7 @@
       if (!welcome && Date.now() - lastActivity > idleSeconds * 1000) { window.location.href = "/welcome"; }
       return;
     }
-    if (body.dataset.idleHold === "1") { return; }   // a counter in service is never reset
+    if (onConsole || body.dataset.idleHold === "1") { return; }   // a counter in service is never reset
     const left = idleSeconds - Math.floor((Date.now() - lastActivity) / 1000);
     if (left <= 0) { window.location.href = "/?idle=1"; return; }
     if (left <= warnSeconds) { idleCount.textContent = String(left); idleBox.hidden = false; }

@@ -1,0 +1,135 @@
+"""The staff console's real listener: HTTPS with the certificate `vstation init` makes, staff screens only,
+plain HTTP answered in words, an unusable certificate refused at start; a phone pairs and calls a number."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import tomllib
+import urllib.error
+import urllib.request
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import tomli_w
+from conftest import free_port, vstation
+from console_rig import pairing_code
+from test_queue_web import sign_in
+
+from kiosk.upkeep.console_cert import fingerprint_of, write_certificate
+from kiosk.web.tls_listener import ConsoleListener
+
+
+@pytest.fixture
+def certificate(tmp_path: Path) -> tuple[Path, Path, Path]:
+    cert, key, ca = tmp_path / "console.crt", tmp_path / "console.key", tmp_path / "console-ca.crt"
+    write_certificate(cert, key, ca, station_id="demo-barkor-01", names=["localhost", "127.0.0.1"])
+    return cert, key, ca
+
+
+@pytest.fixture
+def console(station, certificate):
+    cert, key, _ca = certificate
+    settings = replace(station.config.staff_console, enabled=True, host="127.0.0.1", port=free_port(),
+                       cert=str(cert), key=str(key))
+    listener = ConsoleListener(station, settings).start()
+    yield listener
+    listener.stop()
+
+
+def fetch(url: str, ca: Path) -> tuple[int, str]:
+    context = ssl.create_default_context(cafile=str(ca))          # the station's CA, as a phone that trusts it
+    try:
+        with urllib.request.urlopen(url, context=context, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def test_the_console_speaks_https_with_the_station_certificate_and_serves_staff_screens_only(console, certificate):
+    ca = certificate[2]
+    assert console.url == f"https://127.0.0.1:{console.server.bind_addr[1]}/"
+    status, page = fetch(console.url + "staff/", ca)
+    assert status == 403 and "这台设备还没有配对" in page                  # verified TLS, the console's own screen
+    assert fetch(console.url + "staff/pair", ca)[0] == 200
+    for path in ("", "queue/", "welcome", "me", "tasks/", "lockers/", "help/", "display", "sim/", "events",
+                 "api/v1/health", "api/v1/tickets"):
+        assert fetch(console.url + path, ca)[0] == 404, path
+
+
+def test_a_plain_http_request_to_the_console_is_told_it_speaks_https_only(console):
+    with socket.create_connection(("127.0.0.1", console.server.bind_addr[1]), timeout=10) as sock:
+        sock.sendall(b"GET /staff/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        answer = b""
+        try:
+            while chunk := sock.recv(4096):
+                answer += chunk
+        except ConnectionResetError:    # the server closes at once after its answer
+            pass
+    assert answer.startswith(b"HTTP/1.1 400") and b"it speaks HTTPS only. Open https://127.0.0.1/staff/" in answer
+
+
+def test_the_certificate_names_the_station_and_its_fingerprint_is_stable(certificate):
+    cert, key, ca = certificate
+    assert ssl.PEM_cert_to_DER_cert(cert.read_text().split("-----END CERTIFICATE-----")[0]
+                                    + "-----END CERTIFICATE-----\n")
+    assert oct(key.stat().st_mode & 0o777) == "0o600"
+    assert len(fingerprint_of(cert).split(":")) == 32
+
+
+@pytest.mark.parametrize("broken", ["missing", "garbage-key"])
+def test_a_certificate_or_key_that_cannot_be_read_stops_the_kiosk_with_one_line(config_path, certificate, broken):
+    cert, key, _ca = certificate
+    if broken == "garbage-key":
+        key.write_text("not a key\n")
+        cert_value, key_value = cert, key
+    else:
+        cert_value, key_value = cert.with_name("nowhere.crt"), key
+    raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
+    raw["staff_console"] = {"enabled": True, "listen": f"127.0.0.1:{free_port()}", "cert": str(cert_value),
+                            "key": str(key_value)}
+    config_path.write_text(tomli_w.dumps(raw), encoding="utf-8")
+    result = vstation("--config", str(config_path), "kiosk")
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2 and len(lines) == 1, result.stderr
+    assert lines[0].startswith("vstation kiosk: staff_console: cannot use the certificate") and "init --console-cert" in lines[0]
+
+
+@pytest.mark.browser
+def test_a_phone_pairs_over_tls_and_calls_the_next_number(browser, console, station, client, card):
+    station.take_ticket("consult")
+    sign_in(client, card)
+    code = pairing_code(client)
+    phone = browser.new_context(viewport={"width": 360, "height": 640}, ignore_https_errors=True,
+                                is_mobile=True, has_touch=True)
+    page = phone.new_page()
+    page.goto(f"{console.url}staff/pair?code={code}")          # what the QR code at the kiosk opens
+    page.get_by_label("设备名称").fill("前台手机")
+    page.get_by_role("button", name="配对").click()
+    page.wait_for_url("**/staff/signin")
+    page.get_by_label("工号").fill("S001")
+    for digit in "1234":
+        page.locator(f"[data-key='{digit}']").first.click()
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url("**/staff/menu")
+    page.get_by_role("link", name="1 号窗口").click()
+    page.get_by_role("button", name="叫下一位").click()
+    assert page.locator("#current-number").inner_text(timeout=5000) == "A001"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360           # fits the phone
+    page.screenshot(path=str(Path(__file__).parent.parent / "docs" / "screenshots" / "console-phone.png"))
+    phone.close()
+
+
+def test_the_demo_turns_the_console_on_and_prints_where_it_is(tmp_path):
+    from conftest import Demo
+
+    port = free_port()
+    demo = Demo(tmp_path / "demo", "--console", f"127.0.0.1:{port}")
+    try:
+        banner = demo.output()
+        assert f"staff console: https://127.0.0.1:{port}/" in banner and "配对设备" in banner
+        status, page = fetch(f"https://127.0.0.1:{port}/staff/pair", tmp_path / "demo" / "staff-console-ca.crt")
+        assert status == 200 and "配对这台设备" in page
+    finally:
+        demo.stop()
