@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import socket
 import ssl
-import tomllib
 import urllib.error
 import urllib.request
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-import tomli_w
 from conftest import free_port, vstation
 from console_rig import pairing_code
 from test_queue_web import sign_in
@@ -86,10 +84,11 @@ def test_a_certificate_or_key_that_cannot_be_read_stops_the_kiosk_with_one_line(
         cert_value, key_value = cert, key
     else:
         cert_value, key_value = cert.with_name("nowhere.crt"), key
-    raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
-    raw["staff_console"] = {"enabled": True, "listen": f"127.0.0.1:{free_port()}", "cert": str(cert_value),
-                            "key": str(key_value)}
-    config_path.write_text(tomli_w.dumps(raw), encoding="utf-8")
+    text = config_path.read_text(encoding="utf-8")
+    assert 'enabled = true\nlisten = "0.0.0.0:8443"' in text
+    config_path.write_text(text.replace('enabled = true\nlisten = "0.0.0.0:8443"',
+                                        f'enabled = true\nlisten = "127.0.0.1:{free_port()}"\n'
+                                        f'cert = "{cert_value}"\nkey = "{key_value}"'), encoding="utf-8")
     result = vstation("--config", str(config_path), "kiosk")
     lines = result.stderr.strip().splitlines()
     assert result.returncode == 2 and len(lines) == 1, result.stderr
