@@ -21,10 +21,13 @@ class Hardware:
     reader: Any
     lockers: Any
     simulated: bool = False     # every device is a twin: the simulator panel is offered
+    buttons: Any = None         # the counters' call buttons, when `[[counter_buttons]]` has any
 
     def close(self) -> None:
         self.reader.stop()
         self.lockers.close()
+        if self.buttons is not None:
+            self.buttons.close()
 
 
 def build(config: Config) -> Hardware:
@@ -33,7 +36,13 @@ def build(config: Config) -> Hardware:
     reader = build_reader(config.card_reader)
     lockers = build_lockers(config.lockers)
     simulated = config.printer.kind == config.card_reader.kind == config.lockers.kind == "sim"
-    return Hardware(printer=printer, reader=reader, lockers=lockers, simulated=simulated)
+    try:
+        buttons = build_buttons(config)
+    except HardwareError:
+        reader.stop()
+        lockers.close()
+        raise
+    return Hardware(printer=printer, reader=reader, lockers=lockers, simulated=simulated, buttons=buttons)
 
 
 def build_printer(settings: DeviceSettings) -> Any:
@@ -93,6 +102,70 @@ def build_lockers(settings: LockerSettings) -> Any:
     except Exception as exc:  # gpiozero raises its own tree (BadPinFactory, PinInvalidPin, …)
         raise HardwareError(f"lockers ({settings.kind}): cannot be opened: {exc}") from None
     raise HardwareError(f'lockers.kind = "{settings.kind}" is not supported by this vstation version yet')
+
+
+def build_buttons(config: Config) -> Any:
+    """The counters' call buttons: gpiozero Buttons (gpio, or sim on a MockFactory) and evdev keypads, as one
+    bank with `when_press(counter, action)` and `close()`; None when none is configured."""
+    from drivers.counter_buttons import EvdevCounterKeypad, GpioCounterButtons, SimCounterButtons
+
+    parts: list[Any] = []
+    try:
+        for kind, cls in (("gpio", GpioCounterButtons), ("sim", SimCounterButtons)):
+            pins = {(b.counter, a): int(p) for b in config.counter_buttons if b.kind == kind for a, p in b.keys.items()}
+            if pins:
+                parts.append(cls(pins))
+        for device in sorted({b.device for b in config.counter_buttons if b.kind == "evdev"}):
+            parts.append(EvdevCounterKeypad(device, _key_codes(config, device)).start())
+    except Exception as exc:  # ImportError, a key name evdev lacks, gpiozero's own tree (BadPinFactory, …)
+        _close_all(parts)
+        raise HardwareError(f"counter_buttons: cannot be opened: {exc}") from None
+    return ButtonBank(parts) if parts else None
+
+
+def _key_codes(config: Config, device: str) -> dict[int, tuple[str, str]]:
+    from evdev import ecodes
+
+    codes = {}
+    for buttons in config.counter_buttons:
+        if buttons.kind == "evdev" and buttons.device == device:
+            for action, name in buttons.keys.items():
+                if name not in ecodes.ecodes:
+                    raise ValueError(f"counter {buttons.counter} {action} = {name!r} is not a key name")
+                codes[ecodes.ecodes[name]] = (buttons.counter, action)
+    return codes
+
+
+def _close_all(parts: list[Any]) -> None:
+    for part in parts:
+        part.close()
+
+
+class ButtonBank:
+    """Every counter's buttons behind one `when_press` (the station's) and one `close()`."""
+
+    def __init__(self, parts: list[Any]) -> None:
+        self.parts = parts
+
+    @property
+    def when_press(self) -> Callable[[str, str], None]:
+        return self.parts[0].when_press
+
+    @when_press.setter
+    def when_press(self, callback: Callable[[str, str], None]) -> None:
+        for part in self.parts:
+            part.when_press = callback
+
+    def press(self, counter: str, action: str) -> bool:
+        """Press a simulated button (the simulator panel); False when there is none for it."""
+        for part in self.parts:
+            if hasattr(part, "press") and part.has(counter, action):
+                part.press(counter, action)
+                return True
+        return False
+
+    def close(self) -> None:
+        _close_all(self.parts)
 
 
 def openers() -> dict[str, Callable[[Any], Any]]:

@@ -39,8 +39,11 @@ def serve_kiosk(config: Config, *, on_ready: Callable[[str, str], None] | None =
         hw = hardware.build(config)
         station = Station(config, printer=hw.printer, reader=hw.reader, lockers=hw.lockers, bus=Bus(),
                           voice=hardware.build_voice())
+        if hw.buttons is not None:
+            hw.buttons.when_press = station.button_pressed   # the counters' call buttons
         console = _start_console(config, station, hw)
         app = create_app(station, simulated=hw.simulated, console_url=console.url if console else "")
+        app.extensions["vstation.buttons"] = hw.buttons       # the simulator panel presses simulated ones
         try:
             server = create_server(app, host=config.kiosk.host, port=config.kiosk.port,
                                    threads=SERVER_THREADS, ident="vstation", clear_untrusted_proxy_headers=True,
@@ -68,6 +71,8 @@ def serve_kiosk(config: Config, *, on_ready: Callable[[str, str], None] | None =
                 console.stop()
             commander.stop()
             station.stop()
+            if hw.buttons is not None:
+                hw.buttons.close()
     return 0
 
 

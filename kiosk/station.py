@@ -36,9 +36,10 @@ from .members.taps import Taps
 from .members.visits import TapOutcome, Visits
 from .shop.receipt import receipt_slip
 from .shop.supermarket import Redemption, Shop, catalog
+from .tickets.buttons import button_press
 from .tickets.calling import Issued, Queue
 from .tickets.slips import ticket_slip
-from .tickets.ticket import Ticket
+from .tickets.ticket import QueueError, Ticket
 from .upkeep.chores import Chore, Chores
 from .upkeep.day_report import DayReport, day_report, report_slip
 from .upkeep.printer_check import test_page
@@ -189,25 +190,22 @@ class Station:
                          tap=tap_id, balance=outcome.balance, minutes=outcome.minutes, points=outcome.points,
                          checked_in=outcome.checked_in, tasks=self.requests.open_task_count(self.db(), m.id))
 
-    def claim_card(self, tap_id: str | None) -> str | None:
-        """The card UID of a fresh tap, handed to the one screen that claims it by its id, once."""
-        return self.taps.claim(tap_id)
-
     # -- staff sessions ------------------------------------------------------
-    def end_staff_session(self, token: str | None, reason: str) -> bool:
-        """End a browser's staff session for good (sign-out, or leaving the staff screens); True if it was live."""
-        return sessions.end(self.db(), token, reason, now=self.clock())
-
     def staff_session(self, token: str | None, *, touch: bool = True) -> sessions.StaffSession:
-        """The live staff session of a browser's token (raises SessionRefused when there is none).
-
-        At the residents' screen a session ends after STAFF_IDLE_S without an action, on a paired device after
-        the console's idle time; a session whose counter has a ticket called or in service is kept.
-        """
+        """The live staff session of a browser's token, else SessionRefused: idle after STAFF_IDLE_S here, after
+        the console's `idle_minutes` on a device, never while its counter has a number called or served."""
         conn = self.db()
-        device_idle_s = self.config.staff_console.idle_minutes * 60
-        return sessions.check(conn, token, idle_s=STAFF_IDLE_S, device_idle_s=device_idle_s, now=self.clock(),
-                              touch=touch, in_service=lambda counter: self.queue.at_counter(conn, counter) is not None)
+        return sessions.check(conn, token, idle_s=STAFF_IDLE_S, device_idle_s=self.config.staff_console.idle_minutes
+                              * 60, now=self.clock(), touch=touch,
+                              in_service=lambda counter: self.queue.at_counter(conn, counter) is not None)
+
+    def button_pressed(self, counter: str, button: str) -> None:
+        """A counter's call button (driver thread): next, recall or done, recorded as by "button:<counter>"."""
+        try:
+            action, ticket_id = button_press(self.queue, self.db(), counter, button)
+            self.counter_action(action, counter, staff_id=f"button:{counter}", ticket_id=ticket_id)
+        except QueueError as exc:           # nobody waiting, nothing called: the press changes nothing
+            log.info("counter %s button %s: %s", counter, button, exc.code)
 
     def door_changed(self, slot_id: str, state: str) -> None:
         """A door sensor changed (driver thread): move the slot's state machine, tell telemetry and screens."""

@@ -68,8 +68,8 @@ def test_a_capturing_staff_screen_picks_the_card_and_checks_nobody_in(pty_statio
         captured = screen.get(timeout=5).data
     assert captured["outcome"] == "captured"
     assert outbox.take(st.db()) == []
-    assert st.claim_card(captured["tap"]) == MEMBER          # the screen that waited claims it, once
-    assert st.claim_card(captured["tap"]) is None
+    assert st.taps.claim(captured["tap"]) == MEMBER          # the screen that waited claims it, once
+    assert st.taps.claim(captured["tap"]) is None
 
 
 def test_check_in_and_out_from_the_screen(client, card, station):

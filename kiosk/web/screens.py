@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from ..district import documents
 from ..members import ledger
 from .context import station
+from .staff import end_session
 from .tapped import forget_taps, tapped_member
 
 bp = Blueprint("screens", __name__)
@@ -31,7 +32,7 @@ NOT_YET: set[str] = set()
 def home():
     """The home screen; after an idle reset (`?idle=1`) the default language returns."""
     # Leaving the staff screens for the residents' home ends that staff session at once.
-    station().end_staff_session(session.pop("staff_token", None), "left")
+    end_session("left")
     if request.args.get("idle"):
         session.pop("lang", None)
         session.pop("big_text", None)

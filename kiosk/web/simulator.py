@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import zlib
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request
 
 from ..members import cards
 from .context import station
@@ -15,8 +15,8 @@ bp = Blueprint("sim", __name__, url_prefix="/sim")
 @bp.get("/")
 def panel():
     st = station()
-    return render_template("sim/panel.html",
-                           roster=cards.roster_with_cards(st.db()))
+    return render_template("sim/panel.html", roster=cards.roster_with_cards(st.db()),
+                           buttons=[b for b in st.config.counter_buttons if b.kind == "sim"])
 
 
 @bp.post("/tap")
@@ -83,3 +83,12 @@ def door(slot: str, action: str):
     except ValueError as exc:      # a slot configured without that sensor
         return render_template("sim/said.html", message=str(exc)), 422
     return lockers()
+
+
+@bp.post("/button/<counter>/<action>")
+def button(counter: str, action: str):
+    """Press a simulated counter button (next, recall, done) as a finger would."""
+    bank = current_app.extensions.get("vstation.buttons")
+    if bank is None or not bank.press(counter, action):
+        abort(404)
+    return render_template("sim/said.html", message=f"pressed counter {counter} {action}")

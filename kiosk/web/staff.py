@@ -80,10 +80,16 @@ def staff_required(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def end_session(reason: str) -> None:
+    """End this browser's staff session for good (sign-out, leaving the staff screens), if it has one."""
+    st = station()
+    sessions.end(st.db(), session.pop("staff_token", None), reason, now=st.clock())
+
+
 def start_session(member: cards.Member) -> None:
     """A staff member proved their PIN: a new session for this browser (and device), replacing any before."""
     st, device = station(), g.get("device")
-    st.end_staff_session(session.pop("staff_token", None), "signed_out")
+    end_session("signed_out")
     session["staff_token"] = sessions.open_session(st.db(), member.id, device_id=device.id if device else None,
                                                    now=st.clock())
 
@@ -158,7 +164,7 @@ def pin_refusal(exc: staff.StaffAuthError) -> str:
 
 @bp.post("/signout")
 def signout():
-    station().end_staff_session(session.pop("staff_token", None), "signed_out")
+    end_session("signed_out")
     forget_taps()
     if on_console():
         return redirect(url_for("console.sign_in"))

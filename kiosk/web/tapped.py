@@ -23,7 +23,7 @@ BOUND = ("member", "signin", "points", "quote")   # what taps open; all forgotte
 
 def claimed_uid() -> str | None:
     """The card UID of the tap this request came for (`?tap=`), if it is fresh and nobody claimed it."""
-    return station().claim_card(request.args.get("tap"))
+    return station().taps.claim(request.args.get("tap"))
 
 
 def tapped_member(slot: str = "member", *, staff: bool = False) -> cards.Member | None:
