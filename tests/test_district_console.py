@@ -58,6 +58,8 @@ def login(client, name: str, password: str = PASSWORD):
 def test_the_board_needs_a_login_and_shows_the_station_after_it(console):
     client = console.test_client()
     assert client.get("/").status_code == 302
+    answer = client.get("/login")
+    assert answer.headers["X-Frame-Options"] == "DENY" and answer.headers["X-Content-Type-Options"] == "nosniff"
     assert login(client, "vic").status_code == 302
     page = client.get("/").get_data(as_text=True)
     assert "八廓 V站" in page and STATION in page and "从未连接" not in page   # added just now: no alert yet
@@ -140,7 +142,7 @@ def test_a_notice_is_published_from_the_form_and_bad_documents_name_their_proble
     with reading(engine) as conn:
         body = conn.execute(select(documents.c.body)).scalar_one()
     assert body["notices"][0]["title"] == {"zh": "停水通知", "en": "Water cut"}
-    assert body["notices"][0]["valid_from"] == "2026-11-22T08:00+08:00"
+    assert body["notices"][0]["valid_from"] == "2026-11-22T08:00:00+08:00"
     assert client.post("/documents/config/publish", data={"csrf_token": token(page), "text": "{}"}).status_code == 403
     admin = console.test_client()
     login(admin, "ada")

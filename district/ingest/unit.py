@@ -139,10 +139,18 @@ class Ingest:
                 log.warning("%s: gap after seq %d of epoch %d (have up to %d): asking for a replay", station.id,
                             position.upto_seq, epoch, position.max_seq)
                 handled.outgoing.append(commands.create(conn, station.id, "events.replay",
-                                                        {"from_seq": position.upto_seq + 1}, by="ingest", now=now))
+                                                        _replay_args(position), by="ingest", now=now))
                 positions.note_replay(conn, position, now)
         _seen(conn, station.id, now)
         return handled
+
+
+def _replay_args(position: positions.Position) -> dict[str, Any]:
+    """From the first missing seq; with the epoch when the contract's args take one."""
+    args: dict[str, Any] = {"from_seq": position.upto_seq + 1}
+    if "epoch" in schemas.COMMAND_ARGS["events.replay"].get("properties", {}) and position.epoch:
+        args["epoch"] = position.epoch
+    return args
 
 
 def _first_seq(epoch: int, group: list[dict[str, Any]]) -> int:

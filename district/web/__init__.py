@@ -41,8 +41,19 @@ def create_app(settings: Settings, engine: Engine, *, wake: Callable[[str | None
     i18n.init_app(app, settings)
     auth.init_app(app)
     errors.init_app(app)
+    app.after_request(lambda response: _hardened(response, secure))
     for blueprint in (auth.bp, board_views.bp, station_views.bp, document_views.bp, command_views.bp,
                       user_views.bp):
         app.register_blueprint(blueprint)
     return app
 
+
+
+def _hardened(response: Any, secure: bool) -> Any:
+    """No framing, no sniffing, no referrer to elsewhere; HSTS once the console is on HTTPS."""
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if secure:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    return response

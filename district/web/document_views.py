@@ -9,6 +9,7 @@ schema first and names every problem; nothing half-valid goes out.
 from __future__ import annotations
 
 import json
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -120,8 +121,9 @@ def _notices() -> list[dict[str, Any]]:
             raise Refused("from and until must be dates and times") from None
         if until <= start:
             raise Refused("until must be after from")
-        notice = {"id": f"n{int(now().timestamp())}", "title": _texts("title"), "body": _texts("body"),
-                  "valid_from": start.isoformat(timespec="minutes"), "valid_until": until.isoformat(timespec="minutes")}
+        notice = {"id": f"n{now():%Y%m%d%H%M%S}-{secrets.token_hex(2)}", "title": _texts("title"),
+                  "body": _texts("body"), "valid_from": start.isoformat(timespec="seconds"),
+                  "valid_until": until.isoformat(timespec="seconds")}
         kept.append(notice)
     return kept
 
