@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
-import tomli_w
 from conftest import ROOT, wait_until
 from mosquitto import Broker
 from paho.mqtt.enums import CallbackAPIVersion
@@ -43,8 +42,11 @@ def district_toml(folder: Path, broker_port: int, db_url: str | None, **sections
     }
     for name, values in sections.items():
         tables.setdefault(name, {}).update(values)
+    lines = []
+    for name, values in tables.items():    # strings, numbers and booleans only: JSON spells them as TOML does
+        lines += [f"[{name}]", *(f"{key} = {json.dumps(value, ensure_ascii=False)}" for key, value in values.items())]
     path = folder / "district.toml"
-    path.write_text(tomli_w.dumps(tables), encoding="utf-8")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
 
