@@ -54,7 +54,7 @@ def take_ticket(conn: http.client.HTTPConnection, paper: Path, before: int) -> S
     response = conn.getresponse()
     answer = response.read()
     t_response = time.perf_counter()
-    if response.status != 201 or not json.loads(answer)["printed"]:
+    if response.status != 201 or json.loads(answer)["printed"] == "failed":
         raise RuntimeError(f"POST /api/v1/tickets answered {response.status}: {answer!r}")
     size = os.stat(paper).st_size
     printed_first = size > before and ends_with_cut(paper, size)

@@ -17,12 +17,13 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Callable
+from typing import Any
 
-from .base import device_state, outbox, printing, store
+from .base import device_state, outbox, store
 from .base.bus import Bus
 from .base.clock import Clock, utc_now
-from .base.ports import CardReader, LockerBank, Printer, PrintJob, Voice, state_word
+from .base.printing import PrinterWatch
+from .base.ports import CardReader, LockerBank, Printer, Voice, state_word
 from .config import Config
 from .config.schedule import passed
 from .district.in_force import ConfigInForce
@@ -34,6 +35,8 @@ from .members.duty import Duty
 from .members.ledger import Entry
 from .members.taps import Taps
 from .members.visits import TapOutcome, Visits
+from .printing.desk import PrintDesk
+from .printing.jobs import Job
 from .shop.receipt import receipt_slip
 from .shop.supermarket import Redemption, Shop, catalog
 from .tickets.buttons import button_press
@@ -54,7 +57,7 @@ COUNTER_ACTIONS = ("call_next", "recall", "start", "done", "no_show", "transfer"
 @dataclass(frozen=True)
 class TakenTicket:
     issued: Issued
-    printed: bool
+    job: Job | None             # its print job (None: it has none, it was never sent)
 
 
 class Station:
@@ -69,17 +72,20 @@ class Station:
         self.reader = reader
         self.lockers = lockers
         self.bus = bus or Bus()
-        self.printer_watch = printing.PrinterWatch(self.bus)
+        self.printer_watch = PrinterWatch(self.bus)
         self.started_at = time.time()
         self._in_force = ConfigInForce(config, on_change=lambda new, version: self._build_rules(new))
         self._build_rules(config)
         self.shop = Shop(config.station.timezone)
         self.taps = Taps()
         self._stopping = threading.Event()
+        self.printing = PrintDesk(printer, self.bus, self.db, clock=clock, watch=self.printer_watch,
+                                  when_printed={"ticket": lambda conn, ref: self.queue.mark_printed(conn, ref)})
         self._chores = Chores([Chore("lockers", lambda: self.locker_core.tick(self.db())),
                                Chore("devices", self.record_devices),
                                Chore("visits", lambda: self.visits.close_forgotten(self.db()), HOUSEKEEPING_S),
-                               Chore("duty", lambda: self.duty.end_forgotten(self.db()), HOUSEKEEPING_S)],
+                               Chore("duty", lambda: self.duty.end_forgotten(self.db()), HOUSEKEEPING_S),
+                               Chore("print jobs", self.printing.prune, self.printing.PRUNE_S)],
                               beat_s=DEVICE_HEARTBEAT_S)
         self.locker_core = Lockers(config.lockers, lockers, clock=clock, publish=self.bus.publish,
                                    schedule=self._chores.soon)
@@ -150,9 +156,11 @@ class Station:
         self.lockers.when_item = self.item_changed
         self.reader.start()
         self._chores.start()
+        self.printing.start()
 
     def stop(self) -> None:
         self._stopping.set()
+        self.printing.stop()
         self._chores.stop()
         self.reader.stop()
         self.lockers.close()
@@ -252,30 +260,21 @@ class Station:
         """The printer's word now: ok, paper_low, paper_out, offline or unknown."""
         return state_word(self.printer.state())
 
-    # -- paper ---------------------------------------------------------------
-    def _print(self, compose: Callable[[PrintJob], None], *, what: str) -> bool:
-        printed = printing.print_slip(self.printer, self.db(), self.bus, compose, what=what)
-        if not printed:    # the failed slip told the screens already
-            self.printer_watch.seen(self.printer_state(), announce=False)
-        return printed
-
     def print_test_page(self) -> bool:
         """The staff's (or the district's) printer test; False, with `printer.fault`, when it did not print."""
-        return self._print(test_page(self.config, self.clock()), what="test_page")
+        return self.printing.submit_and_wait(test_page(self.config, self.clock()), what="test_page")
 
     # -- the queue -------------------------------------------------------------
     def take_ticket(self, service_id: str, *, priority: bool = False, request_key: str | None = None,
                     lang: str = "zh") -> TakenTicket:
-        """Issue a ticket and print it once; a failed print leaves the ticket valid on screen."""
+        """Issue a ticket and queue its slip once (answered at once; a failed print leaves it valid on screen)."""
         conn = self.db()
         issued = self.queue.issue(conn, service_id, priority=priority, request_key=request_key)
-        printed = issued.ticket.printed
-        if issued.new:
-            printed = self._print(ticket_slip(self.config, issued, lang), what="ticket")
-            if printed:
-                self.queue.mark_printed(conn, issued.ticket.id)
-            self.bus.publish("queue", service=issued.ticket.service)
-        return TakenTicket(issued, printed)
+        if not issued.new:
+            return TakenTicket(issued, self.printing.latest_for(issued.ticket.id))
+        job = self.printing.submit(ticket_slip(self.config, issued, lang), what="ticket", ref=issued.ticket.id)
+        self.bus.publish("queue", service=issued.ticket.service)
+        return TakenTicket(issued, job)
 
     def counter_action(self, action: str, counter: str, *, staff_id: str, ticket_id: str | None = None,
                        to_service: str | None = None) -> Ticket:
@@ -306,7 +305,7 @@ class Station:
         return day_report(self.db(), self.config, self.queue.today(), shop=self.shop, duty=self.duty)
 
     def print_daily_report(self) -> bool:
-        return self._print(report_slip(self.config, self.daily_report()), what="report")
+        return self.printing.submit_and_wait(report_slip(self.config, self.daily_report()), what="report")
 
     # -- members and the supermarket ----------------------------------------
     def adjust_points(self, member_id: str, item_id: str, *, staff_id: str, key: str) -> tuple[Entry, int]:
@@ -316,27 +315,27 @@ class Station:
         return entry, ledger.balance(conn, member_id)
 
     def redeem(self, member_id: str, cart: list[tuple[str, int]], *, staff_id: str, key: str
-               ) -> tuple[Redemption, bool]:
-        """Redeem a cart for a member and print the receipt once; (redemption, printed)."""
+               ) -> tuple[Redemption, Job | None]:
+        """Redeem a cart for a member and queue the receipt once; (redemption, its print job)."""
         conn = self.db()
         redemption = self.shop.redeem(conn, member_id, cart, staff_id=staff_id, key=key, now=self.clock())
         if not redemption.new:
-            return redemption, False
+            return redemption, self.printing.latest_for(redemption.id)
         names = {g.id: g.name["zh"] for g in catalog(conn, active_only=False)}
         slip = receipt_slip(self.config, redemption, cards.name_of(conn, member_id) or member_id,
                             cards.name_of(conn, staff_id) or staff_id, names)
-        return redemption, self._print(slip, what="receipt")
+        return redemption, self.printing.submit(slip, what="receipt", ref=redemption.id)
 
     # -- help requests ---------------------------------------------------------
     def ask_for_help(self, category: str, phone: str, details: list[str], preferred_time: str, *, consent: bool,
                      key: str, lang: str = "zh", address: tuple[str, str, str] | None = None
-                     ) -> tuple[HelpRequest, bool]:
-        """Record a resident's help request (door-step: with its address) and print its slip once."""
+                     ) -> tuple[HelpRequest, Job | None]:
+        """Record a resident's help request (door-step: with its address) and queue its slip once."""
         req = self.requests.create(self.db(), category, phone, details, preferred_time, consent=consent, key=key,
                                    lang=lang, address=address)
         if not req.new:
-            return req, False
-        return req, self._print(help_slip(self.config, req, lang), what="help_request")
+            return req, self.printing.latest_for(req.id)
+        return req, self.printing.submit(help_slip(self.config, req, lang), what="help_request", ref=req.id)
 
     def dispatch_request(self, request_id: str, member_id: str, points: int, note: str = "") -> HelpRequest:
         """The district gives a resident's request to a member (`request.dispatched`)."""

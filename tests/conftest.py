@@ -245,6 +245,32 @@ def wait_until(predicate, timeout: float = 3.0) -> bool:
     return predicate()
 
 
+def slips(station: Station, count: int = 1, timeout: float = 10.0) -> list[bytes]:
+    """The simulated printer's slips, once the print worker has sent at least `count` of them."""
+    assert wait_until(lambda: len(station.printer.jobs) >= count, timeout), \
+        f"the printer got {len(station.printer.jobs)} slip(s), not {count}"
+    return station.printer.jobs
+
+
+def next_notice(subscription, kind: str, timeout: float = 5.0):
+    """The next notice of `kind` a screen's subscription hears (others, such as print progress, pass by)."""
+    deadline = time.monotonic() + timeout
+    while (left := deadline - time.monotonic()) > 0:
+        notice = subscription.get(left)
+        if notice is not None and notice.kind == kind:
+            return notice
+    return None
+
+
+def print_outcome(station: Station, ref: str, timeout: float = 10.0):
+    """The print job of record `ref` (a ticket, a redemption, a help request) once it printed or failed."""
+    def finished():
+        job = station.printing.latest_for(ref)
+        return job if job is not None and job.done else None
+    assert wait_until(lambda: finished() is not None, timeout), f"the print job of {ref} did not finish"
+    return finished()
+
+
 @pytest.fixture
 def running_demo(tmp_path: Path):
     demo_proc = Demo(tmp_path / "demo")

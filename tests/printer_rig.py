@@ -96,20 +96,22 @@ class SlowPrinter:
 
     # -- the wire -----------------------------------------------------------------
     def _drain(self) -> None:
+        """Take the line's bytes at the baud rate; a thread woken late catches up, as a UART would have."""
         wire_clock = time.monotonic()
         while not self._stop.is_set():
             if self._held.is_set():
                 self._stop.wait(0.01)
                 continue
-            if not select.select([self.master], [], [], 0.05)[0]:
-                continue
+            if not select.select([self.master], [], [], 0)[0]:       # the line is idle
+                if not select.select([self.master], [], [], 0.05)[0]:
+                    continue
+                wire_clock = max(wire_clock, time.monotonic())       # the next bytes start now
             try:
                 chunk = os.read(self.master, CHUNK)
             except OSError:
                 return
-            now = time.monotonic()
-            wire_clock = max(wire_clock, now) + len(chunk) * 10 / self.baud
-            pause = wire_clock - now
+            wire_clock += len(chunk) * 10 / self.baud
+            pause = wire_clock - time.monotonic()
             if pause > 0:
                 time.sleep(pause)    # the bytes are still on the wire until then
             with self._lock:

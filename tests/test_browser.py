@@ -100,7 +100,7 @@ def test_a_resident_takes_a_number_and_staff_call_it_with_card_and_pin(browser, 
     page.get_by_role("link", name="取号排队").click()
     page.get_by_role("button", name="咨询服务").click()
     assert page.locator(".ticket-number").inner_text() == "A001"
-    assert page.get_by_text("请取走打印出来的号票").is_visible()
+    page.get_by_text("请取走打印出来的号票").wait_for()     # the print worker's word arrives on the live stream
     page.screenshot(path=str(SHOTS / "ticket.png"))
 
     page.get_by_role("link", name="回到首页").click()
@@ -123,7 +123,7 @@ def test_a_resident_takes_a_number_and_staff_call_it_with_card_and_pin(browser, 
     page.get_by_role("link", name="为刚才的服务打分").click()
     page.get_by_role("link", name="给 A001 号的服务打分").click()
     page.get_by_role("button", name="非常满意").click()
-    assert page.get_by_text("谢谢您的评价！").is_visible()
+    page.get_by_text("谢谢您的评价！").wait_for()
 
 
 def test_a_member_checks_in_by_tapping_and_sees_their_points(browser, kiosk):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kiosk.base import device_state, store
 from sync import telemetry
-from tests.conftest import wait_until
+from tests.conftest import print_outcome, wait_until
 
 
 def _states(station) -> dict[str, str]:
@@ -41,5 +41,5 @@ def test_a_door_opening_reaches_the_telemetry_at_once(station):
 def test_a_failed_print_records_the_printer_state(station):
     station.printer.pull_paper()
     taken = station.take_ticket(station.config.services[0].id)
-    assert not taken.printed
+    assert print_outcome(station, taken.issued.ticket.id).fault == "paper_out"
     assert _states(station)["printer"] == "paper_out"

@@ -7,7 +7,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import demo_config
+from conftest import demo_config, slips
 
 from drivers import paper
 from kiosk import config as cfg
@@ -88,7 +88,7 @@ def test_a_door_step_request_keeps_its_address_and_tells_the_district_only_the_b
 
 def test_the_slip_shows_the_building_not_the_door(station):
     ask(station)
-    text = paper.text_of(station.printer.jobs[-1])
+    text = paper.text_of(slips(station)[-1])
     assert "上门地址：八廓小区 1 栋（门牌号已隐去）" in text
     assert DOOR not in text and "2 单元" not in text
 

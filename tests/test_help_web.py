@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from conftest import next_notice, print_outcome
 from test_web import csrf_token
 
 from drivers import paper
@@ -45,7 +46,8 @@ def test_each_step_asks_for_the_next_missing_answer(client):
 
 def test_asking_prints_a_slip_with_the_number_and_a_qr(client, station):
     request_id = ask(client)
-    slip = client.get(f"/help/r/{request_id}/slip?printed=1").get_data(as_text=True)
+    assert print_outcome(station, request_id).state.value == "printed"
+    slip = client.get(f"/help/r/{request_id}/slip").get_data(as_text=True)
     assert "1001" in slip and "请取走打印出来的求助单" in slip
     printed = paper.text_of(station.printer.jobs[-1])
     assert "1001" in printed and "水龙头漏水" in printed and "138****5678" in printed and PHONE not in printed
@@ -60,6 +62,7 @@ def test_a_retried_confirm_asks_once(client, station):
     for _ in range(2):
         client.post("/help/submit", data={"csrf_token": csrf_token(client), "key": key, **answers})
     assert [e.type for e in outbox.take(station.db())] == ["request.created"]
+    print_outcome(station, station.requests.find(station.db(), "1001").id)
     assert len(station.printer.jobs) == 1
 
 
@@ -103,7 +106,7 @@ def test_member_sees_accepts_and_finishes_a_task(client, station, card):
     station.requests.dispatch(station.db(), request_id, "M001", points=3, note="带扳手")
     with station.bus.subscribe() as screen:
         tasks = tap(client, card, MEMBER)
-        notice = screen.get(timeout=5)
+        notice = next_notice(screen, "card")
     assert notice.data["tasks"] == 1
     assert "求助号 1001" in tasks and PHONE in tasks and "带扳手" in tasks and "刚刚" in tasks
     token = csrf_token(client)

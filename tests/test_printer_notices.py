@@ -13,6 +13,7 @@ import threading
 import urllib.parse
 import uuid
 
+from conftest import wait_until
 from test_live import Browser
 from test_queue_web import sign_in
 
@@ -59,12 +60,17 @@ def test_a_slip_that_fails_keeps_every_screen_live_and_tells_staff(running_demo)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     data = urllib.parse.urlencode({"csrf_token": token, "service": "consult", "request_key": str(uuid.uuid4())})
     with browser.opener.open(running_demo.url + "/queue/take", data=data.encode()) as response:
-        assert "打印机暂时不能出票" in response.read().decode()       # the resident's own screen says it
+        page = response.read().decode()               # the ticket, printing or already failed
+        assert "打印机暂时不能出票" in page or "正在打印号票" in page
+    assert wait_until(lambda: any('data-print-state="failed"' in html for kind, html in heard if kind == "print"))
     assert browser.post("/sim/tap", uid="0A1B2C3D4E") == 200          # 卓玛 taps after the failure
     resident.join(15)
     staff.join(15)
-    heard = [(kind, html) for kind, html in heard if kind != "queue"]      # the board's refresh, not for people
-    staff_heard = [(kind, html) for kind, html in staff_heard if kind != "queue"]
+    failed = [html for kind, html in heard if kind == "print" and 'data-print-state="failed"' in html]
+    assert "打印机暂时不能出票" in failed[0]                            # the resident's own screen says it
+    skip = ("queue", "print")     # the board's refresh, and the slip's progress for its own screen
+    heard = [(kind, html) for kind, html in heard if kind not in skip]
+    staff_heard = [(kind, html) for kind, html in staff_heard if kind not in skip]
     assert [kind for kind, _ in heard] == ["printer", "card"], "the stream must live on after a printer notice"
     assert heard[0][1].strip() == ""                                  # residents: their screen said it already
     assert "卓玛，您好！" in heard[1][1]

@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from conftest import print_outcome, slips, wait_until
 from test_web import csrf_token
 
 from drivers import paper
@@ -32,12 +33,15 @@ def test_a_resident_takes_a_number_and_gets_a_printed_ticket(client, station):
     response = take_at_kiosk(client)
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "A001" in page and "您是下一位" in page and "请取走打印出来的号票" in page
-    printed = station.printer.jobs[-1]
+    assert "A001" in page and "您是下一位" in page and "data-print-job" in page
+    printed = slips(station)[-1]
     text = paper.text_of(printed)
     assert "A001" in text and "咨询服务" in text and "绕赛社区 V站" in text
     ticket_id = re.search(r'data-ticket="([^"]+)"', page).group(1)
     assert paper.qr_payloads(printed) == [f"vstation:ticket:{ticket_id}"]
+    assert print_outcome(station, ticket_id).state.value == "printed"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "请取走打印出来的号票" in page and 'data-print-state="printed"' in page
 
 
 def test_a_double_tap_on_the_ticket_button_gives_one_ticket(client, station):
@@ -46,6 +50,7 @@ def test_a_double_tap_on_the_ticket_button_gives_one_ticket(client, station):
     first = take_at_kiosk(client, key=key).headers["Location"]
     second = take_at_kiosk(client, key=key).headers["Location"]
     assert first == second
+    print_outcome(station, first.rsplit("/", 1)[1])
     assert len(station.printer.jobs) == 1
     assert [e.type for e in outbox.take(station.db())] == ["ticket.issued"]
 
@@ -53,13 +58,15 @@ def test_a_double_tap_on_the_ticket_button_gives_one_ticket(client, station):
 def test_the_ticket_is_printed_in_the_residents_language_too(client, station):
     client.get("/lang/en")
     take_at_kiosk(client, "print")
-    text = paper.text_of(station.printer.jobs[-1])
+    text = paper.text_of(slips(station)[-1])
     assert "打字复印" in text and "Typing and copying" in text and "next" in text.lower()
 
 
 def test_without_paper_the_ticket_is_still_issued_and_shown_large_with_its_qr(client, station):
     station.printer.pull_paper()
-    page = client.get(take_at_kiosk(client).headers["Location"]).get_data(as_text=True)
+    location = take_at_kiosk(client).headers["Location"]
+    assert print_outcome(station, location.rsplit("/", 1)[1]).fault == "paper_out"
+    page = client.get(location).get_data(as_text=True)
     assert "A001" in page and 'id="not-printed"' in page and "<svg" in page
     station.printer.load_paper()
     assert station.printer.jobs == []            # never printed late
@@ -72,7 +79,9 @@ def test_api_takes_a_ticket_once_per_idempotency_key(client, station):
     assert response.status_code == 201
     body = response.get_json()
     assert body["number"] == "A001" and body["position"] == 1 and body["estimated_wait_s"] == 0
-    assert body["printed"] is True and body["service"] == "consult"
+    assert body["printed"] in ("queued", "sending", "printed") and body["service"] == "consult"
+    assert wait_until(lambda: client.get(f"/api/v1/tickets/{body['id']}").get_json()["printed"] == "printed", 10)
+    assert client.get(f"/api/v1/tickets/{body['id']}").get_json()["print_fault"] is None
     again = client.post("/api/v1/tickets", json={"service": "consult"}, headers={"Idempotency-Key": "k1"})
     assert again.status_code == 200 and again.get_json()["id"] == body["id"]
     second = client.post("/api/v1/tickets", json={"service": "consult", "priority": True}).get_json()
@@ -82,11 +91,31 @@ def test_api_takes_a_ticket_once_per_idempotency_key(client, station):
     assert consult["waiting"] == 2
 
 
+def test_api_prints_the_ticket_in_the_language_asked_for(client, station):
+    body = client.post("/api/v1/tickets", json={"service": "consult", "language": "en"}).get_json()
+    assert print_outcome(station, body["id"]).state.value == "printed"
+    text = paper.text_of(station.printer.jobs[-1])
+    assert "咨询服务" in text and "Consultation" in text and body["number"] in text
+
+
+def test_api_reports_a_paper_out_job_as_failed_and_it_stays_failed(client, station):
+    station.printer.pull_paper()
+    body = client.post("/api/v1/tickets", json={"service": "consult"}).get_json()
+    assert print_outcome(station, body["id"]).fault == "paper_out"
+    station.printer.load_paper()
+    again = client.get(f"/api/v1/tickets/{body['id']}").get_json()
+    assert (again["printed"], again["print_fault"]) == ("failed", "paper_out")
+    assert station.printer.jobs == []
+    assert client.get("/api/v1/tickets/no-such-ticket").status_code == 404
+
+
 @pytest.mark.parametrize("kwargs, status, code", [
     ({"json": {"service": "haircut"}}, 404, "unknown_service"),
     ({"json": {"service": 7}}, 422, "bad_service"),
     ({"json": {"service": "consult", "priority": "yes"}}, 422, "bad_priority"),
     ({"json": {"service": "consult", "price": 1}}, 422, "unknown_field"),
+    ({"json": {"service": "consult", "language": "fr"}}, 422, "bad_language"),
+    ({"json": {"service": "consult", "language": ["bo"]}}, 422, "bad_language"),
     ({"json": ["consult"]}, 400, "bad_json"),
     ({"data": "{not json", "content_type": "application/json"}, 400, "bad_json"),
     ({"data": {"service": "consult"}}, 415, "not_json"),

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from conftest import wait_until
+from conftest import print_outcome, wait_until
 from linked import KEY, STATION, Linked, snapshot
 from mosquitto import Broker
 
@@ -121,7 +121,8 @@ BAD = [
 @pytest.mark.parametrize("what,make,reason", BAD, ids=[b[0] for b in BAD])
 def test_a_bad_command_is_refused_reported_and_never_run(linked: Linked, what, make, reason):
     conn, slot = linked.db(), linked.station.lockers.slot_ids[0]
-    linked.station.take_ticket("consult")
+    taken = linked.station.take_ticket("consult")
+    print_outcome(linked.station, taken.issued.ticket.id)     # the print worker is done with it
     before = snapshot(conn)
     cmd = _cmd(args={"slot": slot, "reason": "x"})
     linked.pen.raw(cmd["id"], make(cmd))

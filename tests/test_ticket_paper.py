@@ -16,7 +16,7 @@ from typing import Callable, Iterator
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import demo_config
+from conftest import demo_config, print_outcome, slips
 
 from drivers import paper, raster
 from drivers.printer_util import raster_command
@@ -41,6 +41,11 @@ MakeStation = Callable[[str], Station]     # builds a station from a `[printer]`
 def file_printer(profile: str = "NT-80-V-UL", text: str = "gb18030") -> str:
     """The `[printer]` section of a file printer writing to paper.bin beside the config."""
     return f'[printer]\nkind = "file"\npath = "{PAPER_FILE}"\nprofile = "{profile}"\ntext = "{text}"'
+
+
+def printed(station: Station, ticket: TakenTicket) -> bool:
+    """Wait for the ticket's print job to end; True if it printed."""
+    return print_outcome(station, ticket.issued.ticket.id).state.value == "printed"
 
 
 def qr_of(ticket: TakenTicket) -> str:
@@ -123,7 +128,7 @@ def paper_file(station: Station) -> Path:
 # -- the simulated printer (escpos Dummy) -------------------------------------
 def test_the_first_ticket_shows_number_service_station_and_qr(station: Station) -> None:
     taken = station.take_ticket("consult")
-    assert taken.printed is True
+    assert printed(station, taken)
     data = station.printer.jobs[-1]
     lines = lines_of(data)
     assert lines[0] == STATION_NAME
@@ -138,7 +143,7 @@ def test_the_first_ticket_shows_number_service_station_and_qr(station: Station) 
 def test_a_later_ticket_says_how_many_are_ahead(station: Station) -> None:
     station.take_ticket("consult")
     second = station.take_ticket("consult")
-    lines = lines_of(station.printer.jobs[-1])
+    lines = lines_of(slips(station, 2)[-1])
     minutes = (second.issued.estimated_wait_s + 59) // 60
     assert "A002" in lines
     ahead = [line for line in lines if line.startswith("前面还有")]
@@ -149,7 +154,7 @@ def test_a_later_ticket_says_how_many_are_ahead(station: Station) -> None:
 
 def test_a_tibetan_ticket_adds_the_tibetan_lines_as_images(station: Station, tmp_path: Path) -> None:
     taken = station.take_ticket("consult", lang="bo")
-    data = station.printer.jobs[-1]
+    data = slips(station)[-1]
     lines = lines_of(data)
     assert lines[0] == STATION_NAME and CONSULT in lines and "A001" in lines
     assert images_of(data), "the Tibetan lines are printed as raster images"
@@ -161,7 +166,7 @@ def test_a_tibetan_ticket_adds_the_tibetan_lines_as_images(station: Station, tmp
 def test_without_paper_the_ticket_is_still_issued_and_never_printed_late(station: Station) -> None:
     station.printer.pull_paper()
     taken = station.take_ticket("consult")
-    assert taken.printed is False
+    assert not printed(station, taken)
     conn = station.db()
     ticket = station.queue.get(conn, taken.issued.ticket.id)
     assert ticket.number == "A001" and ticket.state is TicketState.WAITING and ticket.printed is False
@@ -171,7 +176,7 @@ def test_without_paper_the_ticket_is_still_issued_and_never_printed_late(station
 
     station.printer.load_paper()
     assert station.printer.jobs == []
-    station.take_ticket("consult")
+    assert printed(station, station.take_ticket("consult"))
     assert len(station.printer.jobs) == 1
     assert "A002" in lines_of(station.printer.jobs[0]) and "A001" not in lines_of(station.printer.jobs[0])
 
@@ -180,7 +185,7 @@ def test_without_paper_the_ticket_is_still_issued_and_never_printed_late(station
 def test_the_file_printer_carries_the_ticket_with_a_native_qr(make_station: MakeStation) -> None:
     station = make_station(file_printer("NT-80-V-UL"))
     taken = station.take_ticket("consult")
-    assert taken.printed is True
+    assert printed(station, taken)
     data = paper_file(station).read_bytes()
     lines = lines_of(data)
     assert lines[0] == STATION_NAME and CONSULT in lines and "A001" in lines and NEXT_IN_LINE in lines
@@ -192,6 +197,7 @@ def test_the_file_printer_appends_ticket_after_ticket(make_station: MakeStation)
     station = make_station(file_printer("NT-80-V-UL"))
     first = station.take_ticket("consult")
     second = station.take_ticket("consult")
+    assert printed(station, first) and printed(station, second)
     data = paper_file(station).read_bytes()
     numbers = [line for line in lines_of(data) if line in ("A001", "A002")]
     assert numbers == ["A001", "A002"]
@@ -202,6 +208,7 @@ def test_the_file_printer_appends_ticket_after_ticket(make_station: MakeStation)
 def test_on_58mm_paper_the_qr_is_an_image_that_scans(make_station: MakeStation, tmp_path: Path) -> None:
     station = make_station(file_printer("POS-5890"))
     taken = station.take_ticket("consult")
+    assert printed(station, taken)
     data = paper_file(station).read_bytes()
     lines = lines_of(data)
     assert lines[0] == STATION_NAME and CONSULT in lines and "A001" in lines
@@ -214,6 +221,7 @@ def test_on_58mm_paper_the_qr_is_an_image_that_scans(make_station: MakeStation, 
 def test_in_raster_mode_the_whole_slip_is_images_and_the_qr_scans(make_station: MakeStation, tmp_path: Path) -> None:
     station = make_station(file_printer("NT-80-V-UL", text="raster"))
     taken = station.take_ticket("consult")
+    assert printed(station, taken)
     data = paper_file(station).read_bytes()
     assert set(paper.text_of(data)) <= {"-", "\n"}, "only the rules are printer-font text"
     assert printed_as_image(data, STATION_NAME, width_px=576, bold=True)
@@ -225,6 +233,7 @@ def test_in_raster_mode_the_whole_slip_is_images_and_the_qr_scans(make_station: 
 def test_a_tibetan_ticket_on_58mm_raster_paper_scans(make_station: MakeStation, tmp_path: Path) -> None:
     station = make_station(file_printer("POS-5890", text="raster"))
     taken = station.take_ticket("consult", lang="bo")
+    assert printed(station, taken)
     data = paper_file(station).read_bytes()
     assert printed_as_image(data, CONSULT_BO, width_px=384)
     assert paper.qr_payloads(data) == []

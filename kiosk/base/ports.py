@@ -6,7 +6,7 @@ and `kiosk/hardware.py` hands it objects (real or simulated) that have them.
 
 from __future__ import annotations
 
-from typing import Callable, ContextManager, Protocol, Sequence
+from typing import Any, Callable, ContextManager, Protocol, Sequence
 
 
 class PrintJob(Protocol):
@@ -20,9 +20,15 @@ class PrintJob(Protocol):
 
 
 class Printer(Protocol):
-    """A receipt printer: compose a job, and say how it is (ok, paper_out, …)."""
+    """A receipt printer: compose a slip, send its bytes, and say how it is (ok, paper_out, …).
 
-    def job(self) -> ContextManager[PrintJob]: ...
+    `job(send=f)` hands the finished slip's bytes to `f` instead of the printer (the spooler
+    stores them); `send` writes them and returns the printer's state after the slip, raising
+    OSError (paper out, offline) when it could not print.
+    """
+
+    def job(self, send: Callable[[bytes], Any] | None = None) -> ContextManager[PrintJob]: ...
+    def send(self, data: bytes) -> object: ...
     def state(self) -> str: ...
 
 

@@ -25,6 +25,7 @@ from . import (
     help_screens,
     i18n,
     locker_screens,
+    print_screens,
     queue_screens,
     screens,
     shop_screens,
@@ -83,6 +84,8 @@ def create_app(station: Station, *, simulated: bool = False, test_config: Mappin
     app.register_blueprint(locker_screens.staff_bp)
     app.register_blueprint(help_screens.bp)
     app.register_blueprint(task_screens.bp)
+    app.register_blueprint(print_screens.bp)
+    app.register_blueprint(print_screens.staff_bp)
     app.register_blueprint(stream.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(Blueprint("fonts", __name__, static_folder=BUNDLED_FONTS, static_url_path="/fonts"))
@@ -98,7 +101,8 @@ def create_app(station: Station, *, simulated: bool = False, test_config: Mappin
 def _console_blueprints(app: Flask) -> None:
     """The staff console's listener: staff screens, pairing and their live stream; no resident screen."""
     console_screens.init_console(app)
-    for blueprint in (staff.bp, shop_screens.bp, locker_screens.staff_bp, console_screens.bp):
+    for blueprint in (staff.bp, shop_screens.bp, locker_screens.staff_bp, console_screens.bp, print_screens.bp,
+                      print_screens.staff_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(Blueprint("fonts", __name__, static_folder=BUNDLED_FONTS, static_url_path="/fonts"))
 

@@ -8,6 +8,8 @@ from flask import Blueprint, jsonify, request
 
 from .. import __version__
 from ..base import outbox, store
+from ..printing.jobs import Job
+from ..tickets.calling import Issued
 from ..tickets.stats import board
 from ..tickets.ticket import QueueError
 from .context import station
@@ -17,7 +19,8 @@ from .openapi import document
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 FAULTS = {"paper_out", "offline"}
-TICKET_FIELDS = {"service", "priority"}
+TICKET_FIELDS = {"service", "priority", "language"}
+PAPER_LANGUAGES = ("zh", "bo", "en")
 
 
 @bp.errorhandler(QueueError)
@@ -60,14 +63,31 @@ def take_ticket():
     priority = body.get("priority", False)
     if not isinstance(priority, bool):
         return api_error(422, "bad_priority", '"priority" must be true or false')
+    language = body.get("language", "zh")
+    if language not in PAPER_LANGUAGES:
+        return api_error(422, "bad_language", '"language" must be one of "zh", "bo", "en" (the paper\'s language)')
     key = request.headers.get("Idempotency-Key")
     if key is not None and not 1 <= len(key) <= 100:
         return api_error(422, "bad_idempotency_key", "Idempotency-Key must be 1 to 100 characters")
-    taken = station().take_ticket(body["service"], priority=priority, request_key=key and f"api:{key}")
-    ticket = taken.issued.ticket
+    taken = station().take_ticket(body["service"], priority=priority, request_key=key and f"api:{key}",
+                                  lang=language)
+    return _ticket(taken.issued, taken.job), 201 if taken.issued.new else 200
+
+
+@bp.get("/tickets/<ticket_id>")
+def ticket(ticket_id: str):
+    """A ticket as `POST /tickets` answered it, now: its place in line and how its printing went."""
+    st = station()
+    found = st.queue.get(st.db(), ticket_id)       # QueueError not_found: 404
+    return _ticket(st.queue.describe(st.db(), found), st.printing.latest_for(found.id))
+
+
+def _ticket(issued: Issued, job: Job | None):
+    """The Ticket object of the OpenAPI document; `printed` is its print job's state."""
+    ticket = issued.ticket
     return jsonify(id=ticket.id, number=ticket.number, service=ticket.service, priority=ticket.priority,
-                   position=taken.issued.position, estimated_wait_s=taken.issued.estimated_wait_s,
-                   printed=taken.printed), 201 if taken.issued.new else 200
+                   position=issued.position, estimated_wait_s=issued.estimated_wait_s,
+                   printed=job.state.value if job else "failed", print_fault=job.fault if job else "never_sent")
 
 
 @bp.get("/queue")

@@ -17,6 +17,7 @@ from ..help.slip import request_qr
 from ..help.words import STATES, STEPS, TIMES
 from ..members import ledger
 from ..members.cards import masked_name
+from ..printing.spooler import print_status
 from .context import station
 from .i18n import current_language
 from .queue_screens import STARS, qr_svg
@@ -81,13 +82,13 @@ def submit():
     form = request.form
     key = form.get("key", "")[:64]
     try:
-        req, printed = station().ask_for_help(form.get("category", ""), form.get("phone", ""),
+        req, _job = station().ask_for_help(form.get("category", ""), form.get("phone", ""),
                                               form.getlist("details"), form.get("time", ""),
                                               consent=form.get("consent") == "yes",
                                               key=f"kiosk:{key}" if key else "", lang=current_language())
     except RequestError as exc:
         return _error(exc)
-    return redirect(url_for("help.slip", request_id=req.id, printed=int(printed)))
+    return redirect(url_for("help.slip", request_id=req.id))
 
 
 @bp.get("/r/<request_id>/slip")
@@ -98,7 +99,7 @@ def slip(request_id: str):
     except RequestError:
         abort(404)
     return render_template("help/slip.html", req=req, category=st.config.help.category(req.category),
-                           qr=qr_svg(request_qr(req.id)), printed=request.args.get("printed") == "1")
+                           qr=qr_svg(request_qr(req.id)), pj=print_status(st.printing.latest_for(req.id)))
 
 
 @bp.route("/find", methods=["GET", "POST"])

@@ -35,12 +35,15 @@ HEALTH = {
 
 TICKET_REQUEST = {
     "type": "object", "required": ["service"], "additionalProperties": False,
-    "properties": {"service": {"type": "string"}, "priority": {"type": "boolean", "default": False}},
+    "properties": {"service": {"type": "string"}, "priority": {"type": "boolean", "default": False},
+                   "language": {"type": "string", "enum": ["zh", "bo", "en"], "default": "zh",
+                                "description": "the resident's language: the ticket is printed in Chinese "
+                                               "and, when not zh, in this language too (Tibetan as images)"}},
 }
 
 TICKET = {
     "type": "object",
-    "required": ["id", "number", "service", "position", "estimated_wait_s", "printed"],
+    "required": ["id", "number", "service", "position", "estimated_wait_s", "printed", "print_fault"],
     "properties": {
         "id": {"type": "string", "format": "uuid"},
         "number": {"type": "string", "examples": ["A001"]},
@@ -48,7 +51,18 @@ TICKET = {
         "priority": {"type": "boolean"},
         "position": {"type": "integer", "description": "1 = next to be called; 0 = already called"},
         "estimated_wait_s": {"type": "integer"},
-        "printed": {"type": "boolean", "description": "false when the printer could not print it"},
+        "printed": {"type": "string", "enum": ["queued", "sending", "printed", "failed"],
+                    "description": "the state of the ticket's print job. The answer comes as soon as the ticket "
+                                   "is committed, so a new ticket is usually `queued`; the kiosk's print worker "
+                                   "then sends it (`sending`) and it ends `printed` or `failed`. Follow it with "
+                                   "GET /api/v1/tickets/{id}. A failed job is never printed later by itself "
+                                   "(staff reprint it on purpose)."},
+        "print_fault": {"type": ["string", "null"],
+                        "enum": ["paper_out", "offline", "stale", "interrupted", "error", "never_sent", None],
+                        "description": "why printing failed: no paper, printer offline, waited over 2 minutes "
+                                       "(stale), cut off by a kiosk crash while it was being sent (interrupted: "
+                                       "it may be half printed), another printer error, or no job at all; "
+                                       "null unless `printed` is failed"},
     },
 }
 
@@ -83,7 +97,7 @@ def document(version: str) -> dict[str, Any]:
                                           "schema": {"$ref": "#/components/schemas/Health"}}}},
                               "4XX": error_response}}},
             "/api/v1/tickets": {"post": {
-                "summary": "Take a queue number (and print the ticket)",
+                "summary": "Take a queue number; the ticket is queued for printing and answered at once",
                 "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
                                 "schema": {"type": "string", "maxLength": 100},
                                 "description": "the same key with the same body returns the same ticket (200) "
@@ -99,6 +113,13 @@ def document(version: str) -> dict[str, Any]:
                                                      "another body (error \"key_reused\"): nothing is issued",
                                       "content": {"application/json": {
                                           "schema": {"$ref": "#/components/schemas/Error"}}}},
+                              "4XX": error_response}}},
+            "/api/v1/tickets/{id}": {"get": {
+                "summary": "A ticket now: its place in line and how its printing went",
+                "parameters": [{"name": "id", "in": "path", "required": True,
+                                "schema": {"type": "string", "format": "uuid"}}],
+                "responses": {"200": {"description": "the ticket", "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/Ticket"}}}},
                               "4XX": error_response}}},
             "/api/v1/queue": {"get": {
                 "summary": "The queue per service",

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
+from ..printing.spooler import print_status
 from ..tickets.slips import ticket_qr
 from ..tickets.ticket import QueueError
 from .context import station
@@ -81,7 +82,8 @@ def ticket(ticket_id: str):
         abort(404)
     issued = st.queue.describe(st.db(), t)
     return render_template("queue/ticket.html", ticket=t, issued=issued, service=st.config.service(t.service),
-                           qr=qr_svg(ticket_qr(t.id)), wait_min=(issued.estimated_wait_s + 59) // 60)
+                           qr=qr_svg(ticket_qr(t.id)), wait_min=(issued.estimated_wait_s + 59) // 60,
+                           pj=print_status(st.printing.latest_for(t.id)))
 
 
 def spoken_ticket(number: str) -> str:

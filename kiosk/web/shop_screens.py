@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..members import cards, ledger
+from ..printing.spooler import print_status
 from ..shop.supermarket import MAX_QTY, ShopError, catalog
 from .context import station
 from .refusals import words
@@ -102,12 +103,12 @@ def confirm_submit():
         return redirect(url_for("shop.checkout"))
     cart = [(goods_id, qty) for goods_id, qty in bound["cart"]]
     try:
-        redemption, printed = st.redeem(member.id, cart, staff_id=g.staff["id"], key=f"shop:{bound['key']}")
+        redemption, job = st.redeem(member.id, cart, staff_id=g.staff["id"], key=f"shop:{bound['key']}")
     except ShopError as exc:
         flash(words(exc))
         return redirect(url_for("shop.confirm"))
     session.pop("cart", None)
-    return render_template("shop/done.html", r=redemption, member=member, printed=printed, reasons=VOID_REASONS)
+    return render_template("shop/done.html", r=redemption, member=member, pj=print_status(job), reasons=VOID_REASONS)
 
 
 @bp.get("/today")

@@ -68,6 +68,23 @@
     // A screen that shows doors itself (a locker operation, the staff's lockers) stays quiet about them;
     // its parts can still follow each notice as a "vstation-<kind>" event on the body.
     const quiet = (body.dataset.quiet || "").split(" ");
+    // A page showing a slip's progress follows its print job; on each (re)connect it asks once,
+    // so a change made while the stream was not yet open is not missed.
+    function showPrint(html) {
+      const holder = document.createElement("div");
+      holder.innerHTML = html.trim();
+      const fresh = holder.firstElementChild;
+      if (!fresh) { return; }
+      const old = document.querySelector('[data-print-job="' + fresh.dataset.printJob + '"]');
+      if (old) { old.replaceWith(fresh); }
+    }
+    source.addEventListener("print", function (e) { showPrint(e.data); });
+    source.addEventListener("open", function () {
+      document.querySelectorAll('[data-print-job][data-print-state="queued"], [data-print-job][data-print-state="sending"]')
+        .forEach(function (el) {
+          fetch("/print/job/" + el.dataset.printJob).then(function (r) { return r.ok ? r.text() : ""; }).then(showPrint);
+        });
+    });
     ["card", "door", "printer", "locker"].forEach(function (kind) {
       source.addEventListener(kind, function (e) {
         if (kind === "card" && onCard) {
