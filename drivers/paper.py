@@ -89,9 +89,12 @@ def _block(item: Item, width_px: int) -> PILImage | None:
     if isinstance(item, Image):
         bitmap = item.bitmap.translate(_INVERT)  # ESC/POS: 1 = black; Pillow "1": 1 = white
         picture = PILImages.frombytes("1", (item.width, item.height), bitmap)
-        return _placed(picture.crop((0, 0, min(item.width, width_px), item.height)), width_px, item.align)
+        wide, tall = item.magnify
+        if (wide, tall) != (1, 1):      # the printer prints each dot wide × tall
+            picture = picture.resize((item.width * wide, item.height * tall), PILImages.Resampling.NEAREST)
+        return _placed(picture.crop((0, 0, min(picture.width, width_px), picture.height)), width_px, item.align)
     if isinstance(item, Feed):
-        return PILImages.new("L", (width_px, LINE_DOTS * item.lines), 255)
+        return PILImages.new("L", (width_px, LINE_DOTS * item.lines + item.dots), 255)
     if isinstance(item, Cut):
         return _dashes(width_px)
     return None

@@ -57,6 +57,7 @@ class Image:
     height: int
     bitmap: bytes
     align: str = "left"
+    magnify: tuple[int, int] = (1, 1)   # GS v 0 modes: each dot printed (wide, tall)
 
 
 @dataclass(frozen=True)
@@ -66,9 +67,10 @@ class Cut:
 
 @dataclass(frozen=True)
 class Feed:
-    """Blank paper: ``lines`` empty lines."""
+    """Blank paper: ``lines`` empty lines, or ``dots`` (``ESC J``)."""
 
     lines: int = 1
+    dots: int = 0
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,7 @@ class _Decoder:
         self.actions = {
             (ESC, b"@"): self._init, (ESC, b"a"): self._set_align, (ESC, b"E"): self._set_bold,
             (ESC, b"!"): self._set_mode, (GS, b"!"): self._set_size, (ESC, b"d"): self._feed,
+            (ESC, b"J"): self._feed_dots,
             (FS, b"&"): lambda _: setattr(self, "chinese", True),
             (FS, b"."): lambda _: setattr(self, "chinese", False),
         }
@@ -225,6 +228,11 @@ class _Decoder:
         if lines:
             self.items.append(Feed(lines))
 
+    def _feed_dots(self, dots: int) -> None:
+        self._end_line(blank_feeds=False)
+        if dots:
+            self.items.append(Feed(0, dots))
+
     def _variable(self, prefix: int, key: bytes, name: str) -> None:
         start = self.pos
         if prefix == ESC and key == b"*":
@@ -256,7 +264,8 @@ class _Decoder:
         height = int.from_bytes(header[4:6], "little")
         bitmap = self._take(width_bytes * height)
         self._end_line(blank_feeds=False)
-        self.items.append(Image(width_bytes * 8, height, bitmap, self.align))
+        mode = header[1] & 3 if header[1] < 48 else (header[1] - 48) & 3
+        self.items.append(Image(width_bytes * 8, height, bitmap, self.align, (1 + (mode & 1), 1 + (mode >> 1))))
 
     def _function(self, prefix: int, fn: bytes, body: bytes, name: str) -> None:
         if prefix == GS and fn == b"k" and body[:1] == b"1" and len(body) >= 2:

@@ -18,7 +18,7 @@ from drivers.printer_util import (
     raster_command,
 )
 
-__all__ = ["Capabilities", "PrintJob", "TEXT_MODES", "profile_capabilities"]
+__all__ = ["Capabilities", "PrintJob", "TEXT_MODES", "profile_capabilities", "text_as_raster"]
 
 TEXT_MODES = ("gb18030", "raster")
 
@@ -27,6 +27,21 @@ FS_CHINESE_OFF = b"\x1c."
 ALIGNS = ("left", "center", "right")
 #: Dots per character of the printer's font A, used to fill a line with dashes.
 FONT_A_DOTS = 12
+#: Blank dots fed after each line printed as an image (its own blank rows are not sent).
+LINE_GAP_DOTS = 6
+ESC_FEED_DOTS = b"\x1bJ"       # ESC J n: feed n dots
+
+
+def text_as_raster(s: str, *, width_px: int, scale: int = 1, bold: bool = False,
+                   fonts: raster.FontSet | None = None) -> bytes:
+    """The bytes that print ``s`` as images, line by line, cropped to the ink (alignment set before)."""
+    out = []
+    for image, magnify in raster.compact_lines(s, width_px=width_px, scale=scale, bold=bold, fonts=fonts):
+        if image is None:          # an empty line: blank paper, no dots sent
+            out.append(ESC_FEED_DOTS + bytes([min(255, magnify)]))
+            continue
+        out.append(raster_command(image, magnify=magnify) + ESC_FEED_DOTS + bytes([LINE_GAP_DOTS]))
+    return b"".join(out)
 
 
 @dataclass(frozen=True)
@@ -118,12 +133,9 @@ class PrintJob:
         return self
 
     def _raster(self, s: str, align: str, scale: int, bold: bool) -> PrintJob:
-        """Print text as an image rendered with our fonts."""
-        image = raster.render_text(
-            s, width_px=self._caps.width_px, scale=scale, align=align, bold=bold, fonts=self._fonts
-        )
-        self._style("left", 1, False)  # the image carries its own alignment and size
-        self._buf._raw(raster_command(image))
+        """Print text as images rendered with our fonts, each line cropped to its ink and placed by ESC a."""
+        self._style(align, 1, False)  # the printer places each image; its size is in the image
+        self._buf._raw(text_as_raster(s, width_px=self._caps.width_px, scale=scale, bold=bold, fonts=self._fonts))
         return self
 
     def qr(self, data: str, *, size: int = 6) -> PrintJob:

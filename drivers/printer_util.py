@@ -40,12 +40,19 @@ def _int_low_high(value: int) -> bytes:
     return bytes((value & 0xFF, value >> 8 & 0xFF))
 
 
-def raster_command(image: Image.Image) -> bytes:
-    """Encode an image as ``GS v 0`` raster blocks (black pixels print)."""
+def raster_command(image: Image.Image, *, magnify: int = 1) -> bytes:
+    """Encode an image as ``GS v 0`` raster blocks (black pixels print).
+
+    ``magnify=2`` has the printer print each dot 2 × 2 (mode 3, quadruple): the same size on
+    paper from a quarter of the bytes.
+    """
+    if magnify not in (1, 2):
+        raise ValueError(f"magnify must be 1 or 2, not {magnify!r}")
+    mode = b"\x03" if magnify == 2 else b"\x00"
     out = []
     for top in range(0, image.height, FRAGMENT_ROWS):
         part = EscposImage(image.crop((0, top, image.width, min(top + FRAGMENT_ROWS, image.height))))
-        header = GS + b"v0\x00" + _int_low_high(part.width_bytes) + _int_low_high(part.height)
+        header = GS + b"v0" + mode + _int_low_high(part.width_bytes) + _int_low_high(part.height)
         out.append(header + part.to_raster_format())
     return b"".join(out)
 

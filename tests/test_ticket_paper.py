@@ -19,7 +19,7 @@ import pytest
 from conftest import demo_config, print_outcome, slips
 
 from drivers import paper, raster
-from drivers.printer_util import raster_command
+from drivers.print_job import text_as_raster
 from kiosk import config as cfg
 from kiosk import demo, hardware
 from kiosk.base import outbox, store
@@ -70,10 +70,9 @@ def images_of(data: bytes) -> list[paper.Image]:
 
 
 def printed_as_image(data: bytes, text: str, *, width_px: int, scale: int = 1, bold: bool = False) -> bool:
-    """Tell whether `text` was printed (centred) as the image our bundled fonts draw for it."""
-    picture = raster.render_text(text, width_px=width_px, scale=scale, align="center", bold=bold,
-                                 fonts=raster.find_fonts(str(BUNDLED_FONTS)))
-    return raster_command(picture) in data
+    """Tell whether `text` was printed as the images our bundled fonts draw for it (each line cropped to its ink)."""
+    return text_as_raster(text, width_px=width_px, scale=scale, bold=bold,
+                          fonts=raster.find_fonts(str(BUNDLED_FONTS))) in data
 
 
 def zbarimg() -> str:
@@ -161,6 +160,19 @@ def test_a_tibetan_ticket_adds_the_tibetan_lines_as_images(station: Station, tmp
     assert printed_as_image(data, CONSULT_BO, width_px=station.printer.width_px)
     assert paper.qr_payloads(data) == [qr_of(taken)]
     assert scanned_qr(data, station.printer.width_px, tmp_path) == [qr_of(taken)]
+
+
+def test_a_tibetan_ticket_is_at_most_3500_bytes_even_with_long_numbers(station: Station, tmp_path: Path) -> None:
+    """DESIGN.md §5: a Tibetan ticket at most 3,500 bytes (3.6 s at 9600 baud), QR still scanning."""
+    for _ in range(12):
+        station.take_ticket("consult")
+    taken = station.take_ticket("consult", lang="bo")
+    assert printed(station, taken) and taken.issued.ahead == 12
+    data = station.printer.jobs[-1]
+    assert len(data) <= 3500, len(data)
+    assert "前面还有 12 人" in paper.text_of(data)
+    assert printed_as_image(data, CONSULT_BO, width_px=576)
+    assert scanned_qr(data, 576, tmp_path) == [qr_of(taken)]
 
 
 def test_without_paper_the_ticket_is_still_issued_and_never_printed_late(station: Station) -> None:

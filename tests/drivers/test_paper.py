@@ -100,3 +100,17 @@ def test_render_png_is_a_png_of_the_requested_width() -> None:
     with PILImage.open(io.BytesIO(png)) as image:
         assert image.format == "PNG"
         assert image.width == 384
+
+
+def test_quadruple_raster_and_dot_feeds_are_read_as_the_printer_prints_them() -> None:
+    from PIL import Image as PILImage
+
+    from drivers.printer_util import raster_command
+
+    square = PILImage.new("1", (16, 8), 0)                 # all black
+    data = b"\x1ba\x01" + raster_command(square, magnify=2) + b"\x1bJ\x06"
+    image, feed = paper.decode(data)[-2:]
+    assert isinstance(image, paper.Image) and (image.width, image.height, image.magnify) == (16, 8, (2, 2))
+    assert image.align == "center" and feed == paper.Feed(0, 6)
+    page = paper.render(data, width_px=64)
+    assert page.height == 16 * 2 + 8 * 2 + 6              # margins, the image printed 2 × 2, the feed
