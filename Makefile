@@ -22,7 +22,7 @@ test: test-deps $(STAMP)
 
 test-deps:
 	scripts/apt-install.sh mosquitto chromium fonts-noto-cjk fonts-noto-extra fontconfig zbar-tools espeak-ng \
-	  gcc python3-dev linux-libc-dev systemd cage shellcheck util-linux postgresql
+	  gcc python3-dev linux-libc-dev systemd cage cog shellcheck util-linux postgresql
 
 ## make i18n: extract messages, update the catalogs (kiosk: bo, en; district console: en), compile them
 i18n: $(STAMP)

@@ -3,7 +3,7 @@
 # Idempotent: run it again after `git pull` to update. Never overwrites /etc/vstation/station.toml
 # nor the device rules you edited. See docs/operations.md.
 #
-#   sudo systemd/install.sh [--station-id ID] [--no-browser] [--no-start]
+#   sudo systemd/install.sh [--station-id ID] [--browser chromium|cog] [--no-browser] [--no-start]
 #   systemd/install.sh --root DIR [--vstation PATH]     # into an image or a test folder: no apt,
 #                                                       # no users, no systemctl start (enable only)
 set -euo pipefail
@@ -15,6 +15,8 @@ options:
   --root DIR        install below DIR instead of / (image building, tests)
   --station-id ID   station id for a new station.toml (default: my-station-01)
   --vstation PATH   use this vstation command instead of creating /opt/vstation/venv
+  --browser NAME    chromium (default: Chromium under cage) or cog (WPE WebKit on DRM, for a
+                    Pi Zero 2 W: half Chromium's memory)
   --no-browser      headless station: do not enable the touchscreen browser
   --no-start        enable the services but do not start them now
 EOF
@@ -24,12 +26,15 @@ ROOT=/
 STATION_ID=my-station-01
 VSTATION=""
 BROWSER=1
+ENGINE=chromium
 START=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --root) ROOT="${2:?--root needs a folder}"; shift 2 ;;
     --station-id) STATION_ID="${2:?--station-id needs an id}"; shift 2 ;;
     --vstation) VSTATION="${2:?--vstation needs a path}"; shift 2 ;;
+    --browser) ENGINE="${2:?--browser needs chromium or cog}"; shift 2
+               case "$ENGINE" in chromium|cog) ;; *) echo "install.sh: --browser is chromium or cog, not $ENGINE" >&2; exit 2 ;; esac ;;
     --no-browser) BROWSER=0; shift ;;
     --no-start) START=0; shift ;;
     -h|--help) usage; exit 0 ;;
@@ -66,8 +71,11 @@ if [ "$LIVE" = 1 ]; then
   # because it is created with --system-site-packages.
   apt-cache show python3-lgpio >/dev/null 2>&1 && pkgs+=(python3-lgpio)
   if [ "$BROWSER" = 1 ]; then
-    pkgs+=(cage)
-    if apt-cache show chromium >/dev/null 2>&1; then pkgs+=(chromium); else pkgs+=(chromium-browser); fi
+    if [ "$ENGINE" = cog ]; then pkgs+=(cog)
+    else
+      pkgs+=(cage)
+      if apt-cache show chromium >/dev/null 2>&1; then pkgs+=(chromium); else pkgs+=(chromium-browser); fi
+    fi
   fi
   "$SRC/scripts/apt-install.sh" "${pkgs[@]}"
 fi
@@ -146,9 +154,10 @@ EOF
 )"
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
-for f in vstation-browser.service chromium/vstation.json; do
-  sed "s#127\.0\.0\.1:8080#$LISTEN#g" "$SRC/systemd/$f" >"$TMP/$(basename "$f")"
-done
+UNIT=vstation-browser.service
+[ "$ENGINE" = cog ] && UNIT=vstation-browser-cog.service
+sed "s#127\.0\.0\.1:8080#$LISTEN#g" "$SRC/systemd/$UNIT" >"$TMP/vstation-browser.service"
+sed "s#127\.0\.0\.1:8080#$LISTEN#g" "$SRC/systemd/chromium/vstation.json" >"$TMP/vstation.json"
 CHROMIUM=/usr/bin/chromium
 [ "$LIVE" = 1 ] && [ ! -x /usr/bin/chromium ] && [ -x /usr/bin/chromium-browser ] && CHROMIUM=/usr/bin/chromium-browser
 sed -i "s#/usr/bin/chromium #$CHROMIUM #" "$TMP/vstation-browser.service"

@@ -40,7 +40,7 @@ def _directives(path: Path) -> dict[str, list[str]]:
 
 
 @needs_analyze
-@pytest.mark.parametrize("unit", [*UNITS, DISTRICT_UNIT])
+@pytest.mark.parametrize("unit", [*UNITS, DISTRICT_UNIT, "vstation-browser-cog.service"])
 def test_every_unit_verifies_without_a_warning(unit: str, tmp_path: Path):
     # /opt/vstation exists only on a station: point ExecStart at this checkout's vstation; nothing else changes
     text = (SYSTEMD / unit).read_text(encoding="utf-8").replace("/opt/vstation/venv/bin/vstation", str(VSTATION))
@@ -95,6 +95,28 @@ def test_browser_waits_for_the_kiosk_health_and_runs_unprivileged():
     start = d["Service.ExecStart"][0]
     assert start.startswith("/usr/bin/cage ") and " --kiosk " in start and start.endswith("http://127.0.0.1:8080/")
     assert "vstation-kiosk.service" in d["Unit.After"][0]
+
+
+def test_the_zero_2w_browser_is_cog_on_drm_waiting_for_the_kiosk_unprivileged():
+    d = _directives(SYSTEMD / "vstation-browser-cog.service")
+    assert d["Service.User"] == ["vstation-browser"]
+    assert "http://127.0.0.1:8080/api/v1/health" in d["Service.ExecStartPre"][0]
+    start = d["Service.ExecStart"][0]
+    assert start.startswith("/usr/bin/cog --platform=drm ") and start.endswith("http://127.0.0.1:8080/")
+    assert "--media-playback-requires-user-gesture=false" in start      # the chime and the spoken number
+
+
+def test_install_with_cog_puts_the_cog_unit_in_place_of_chromium(tmp_path: Path):
+    root = tmp_path / "root"
+    done = subprocess.run(["bash", str(SYSTEMD / "install.sh"), "--root", str(root), "--vstation", str(VSTATION),
+                           "--browser", "cog"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    unit = root / "etc/systemd/system/vstation-browser.service"
+    assert unit.read_text() == (SYSTEMD / "vstation-browser-cog.service").read_text()
+    assert (root / "etc/systemd/system/graphical.target.wants/vstation-browser.service").is_symlink()
+    bad = subprocess.run(["bash", str(SYSTEMD / "install.sh"), "--root", str(root), "--browser", "lynx"],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "chromium or cog" in bad.stderr
 
 
 def test_backup_timer_runs_nightly_and_keeps_copies():
