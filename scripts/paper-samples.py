@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
+from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,6 +28,10 @@ from kiosk.station import Station  # noqa: E402
 from kiosk.tickets.slips import ticket_slip  # noqa: E402
 
 
+#: A Wednesday morning, 10:00 in Lhasa: the demo's queue is open, whenever the script runs.
+OPEN = datetime(2026, 12, 2, 2, 0, tzinfo=timezone.utc)
+
+
 def main(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -35,7 +40,8 @@ def main(folder: Path) -> None:
         hw = hardware.build(config)
         for mode in ("gb18030", "raster"):
             printer = SimPrinter(text_mode=mode, fonts=hw.printer.fonts)
-            station = Station(config, printer=printer, reader=hw.reader, lockers=hw.lockers, bus=Bus())
+            station = Station(config, printer=printer, reader=hw.reader, lockers=hw.lockers, bus=Bus(),
+                              clock=lambda: OPEN)
             for _ in range(12):
                 station.queue.issue(station.db(), "consult")
             issued = station.queue.issue(station.db(), "consult")
