@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-deps i18n bench clean
+.PHONY: run test test-deps i18n bench bench-pi clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV) || { scripts/apt-install.sh python3-venv python3-pip && $(PYTHON) -m venv $(VENV); }
@@ -34,7 +34,11 @@ i18n: $(STAMP)
 	$(BIN)/pybabel compile -d district/translations --statistics
 
 bench: $(STAMP)
-	for b in bench/[a-z]*.py; do $(BIN)/python $$b || exit 1; done
+	for b in bench/[a-z]*.py; do [ $$b = bench/pi.py ] || $(BIN)/python $$b || exit 1; done
+
+## make bench-pi: every benchmark again under a Pi 4 and a Pi Zero 2 W CPU quota (cgroup v1; needs root)
+bench-pi: $(STAMP)
+	$(BIN)/python bench/pi.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache

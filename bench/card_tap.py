@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import demo_station, start_kiosk, summary
+from _common import demo_station, setting, start_kiosk, summary
 
 from drivers.card_frames import rdm6300_frame
 from kiosk import config
@@ -83,6 +83,7 @@ def main(taps: int) -> None:
         finally:
             proc.terminate()
             proc.wait(10)
+    print(f"card tap, kiosk process {setting()}")
     print(f"card tap → check-in committed → SSE: {summary(t_checkin)}")
     print(f"card tap → card.unknown committed → SSE: {summary(t_unknown)}")
     print(f"plus the frame's own wire time at 9600 baud: {WIRE_MS:.1f} ms "

@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import demo_station, summary
+from _common import demo_station, enter_quota, setting, summary
 
 from kiosk import config, hardware
 from kiosk.base.bus import Bus
@@ -25,6 +25,8 @@ FILE_PRINTER = {'[printer]\nkind = "sim"': '[printer]\nkind = "file"\npath = "pa
 
 
 def main(n: int) -> None:
+    enter_quota()                       # this process is the one measured
+    print(f"help requests, in this process {setting()}")
     with tempfile.TemporaryDirectory() as tmp:
         path, _port = demo_station(Path(tmp), replace=FILE_PRINTER)
         cfg = config.load(path)

@@ -12,12 +12,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import ROOT  # noqa: F401  (puts the project on sys.path)
+from _common import enter_quota, setting
 
 from kiosk.base import outbox, store
 
 
 def main(count: int) -> None:
+    enter_quota()                       # this process is the one measured
+    print(f"outbox, in this process {setting()}")
     with tempfile.TemporaryDirectory() as tmp:
         conn = store.open_store(Path(tmp) / "station.db")
         t0 = time.perf_counter()

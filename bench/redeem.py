@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import ROOT, summary
+from _common import ROOT, measured, setting, summary
 
 from kiosk.members import roster
 from kiosk.base import store
@@ -51,13 +51,14 @@ def prepare(db: Path, total: int) -> None:
 
 def run(db: Path, processes: int, count: int) -> tuple[float, list[float]]:
     t0 = time.perf_counter()
-    procs = [subprocess.Popen([sys.executable, "-c", WORKER, str(db), str(count), f"p{i}", str(ROOT)],
+    procs = [subprocess.Popen([sys.executable, "-c", WORKER, str(db), str(count), f"p{i}", str(ROOT)], **measured(),
                               stdout=subprocess.PIPE, text=True) for i in range(processes)]
     times = [t for p in procs for t in json.loads(p.communicate()[0])]
     return processes * count / (time.perf_counter() - t0), times
 
 
 def main(count: int) -> None:
+    print(f"redemptions, worker processes {setting()}")
     for processes in (1, 2):
         with tempfile.TemporaryDirectory() as tmp:
             db = Path(tmp) / "station.db"

@@ -18,7 +18,7 @@ import time
 import uuid
 from pathlib import Path
 
-from _common import ROOT  # noqa: F401  (puts the project on sys.path)
+from _common import setting
 from sync_drain import Counter, outbox_depth, start_sync  # (puts tests/ on sys.path: the mosquitto helper)
 
 from kiosk import config
@@ -75,6 +75,7 @@ def main(count: int) -> None:
             sync.wait(10)
             district.close()
             broker.stop()
+    print(f"sync process {setting()}")
     print(f"backlog of {count:,} events (bulk insert {fill_s:.1f} s), drained through a local mosquitto")
     print(f"every seq 1..{district.upto:,} received ({district.copies - district.upto} re-sent) in {received_s:.1f} s "
           f"({district.upto / received_s:,.0f} events/s, process start included); outbox empty after "

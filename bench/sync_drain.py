@@ -22,7 +22,7 @@ import time
 import uuid
 from pathlib import Path
 
-from _common import ROOT
+from _common import ROOT, measured, setting
 
 sys.path.insert(0, str(ROOT / "tests"))
 
@@ -107,13 +107,13 @@ def fill_outbox(db: Path, count: int) -> list[bytes]:
 
 
 def start_sync(path: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "kiosk", "--config", str(path), "sync"], cwd=ROOT,
+    return subprocess.Popen([sys.executable, "-m", "kiosk", "--config", str(path), "sync"], **measured(cwd=ROOT),
                             stderr=subprocess.DEVNULL)
 
 
 def bare_loop(broker: Broker, payload_file: Path) -> float:
     """Run the bare paho publisher as its own process; its publish-all-wait-all rate in msgs/s."""
-    out = subprocess.run([sys.executable, "-c", BARE, broker.host, str(broker.port), str(payload_file)],
+    out = subprocess.run([sys.executable, "-c", BARE, broker.host, str(broker.port), str(payload_file)], **measured(),
                          capture_output=True, text=True, check=True)
     return float(out.stdout)
 
@@ -166,6 +166,7 @@ def main(count: int) -> None:
             broker.stop()
     size = sum(map(len, payloads)) / len(payloads)
     best_bare = max(alone, watched)
+    print(f"sync process and bare loop {setting()}; mosquitto and the district stand-in outside it")
     print(f"{count} events of ~{size:.0f} B, one local mosquitto (default config), district stand-in in this process")
     print(f"outbox drain, vstation sync (packs of <= 100, QoS 1, acked by the district): {drain.rate():,.0f} events/s "
           f"received, {drain.messages} packs, {drain.copies - drain.upto} re-sent, none lost; all received "

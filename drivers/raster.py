@@ -116,6 +116,9 @@ def _wrap(text: str, fonts: FontSet, size: int, width_px: int) -> list[str]:
     """Greedy-wrap text to ``width_px``: break after spaces or tsheg, never inside a stack."""
     lines: list[str] = []
     for paragraph in text.split("\n"):
+        if _width(paragraph, fonts, size) <= width_px:    # most lines fit: measure once, not per character
+            lines.append(paragraph)
+            continue
         line = ""
         for char in paragraph:
             candidate = line + char
