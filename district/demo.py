@@ -77,6 +77,7 @@ class DemoDistrict:
         log = open(self.folder / "hub.log", "a", encoding="utf-8")
         self.hub = subprocess.Popen([sys.executable, "-m", "kiosk", "district", "--config", str(self.config), "run"],
                                     stdout=log, stderr=subprocess.STDOUT, env=_child_env())
+        _wait_listening(self.console_port, self.hub, self.folder / "hub.log")   # the banner's link works at once
         return self
 
     def _write_config(self) -> None:
@@ -124,15 +125,7 @@ broker_port = {self.broker_port}
         (folder / "mosquitto.conf").write_text("\n".join(lines) + "\n")
         self.broker = subprocess.Popen([MOSQUITTO, "-c", str(folder / "mosquitto.conf")], stdout=subprocess.DEVNULL,
                                        stderr=subprocess.DEVNULL)
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", self.broker_port), timeout=0.5).close()
-                return
-            except OSError:
-                if self.broker.poll() is not None:
-                    raise DistrictError(f"mosquitto did not start; see {folder / 'mosquitto.log'}") from None
-                time.sleep(0.05)
-        raise DistrictError("mosquitto did not start listening")
+        _wait_listening(self.broker_port, self.broker, folder / "mosquitto.log")
 
     def station_mqtt(self) -> dict[str, object]:
         """The [mqtt] keys of the demo station, pointing at its kit."""
@@ -152,6 +145,21 @@ broker_port = {self.broker_port}
                     proc.wait(10)
                 except subprocess.TimeoutExpired:
                     proc.kill()
+
+
+def _wait_listening(port: int, proc: subprocess.Popen, log: Path, timeout_s: float = 30.0) -> None:
+    """Until something accepts on 127.0.0.1:port; the process's log named if it died or never listened."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            if proc.poll() is not None:
+                break
+            time.sleep(0.05)
+    raise DistrictError(f"{Path(proc.args[0]).name if isinstance(proc.args, list) else 'a process'} is not "
+                        f"listening on 127.0.0.1:{port}; see {log}")
 
 
 def _child_env() -> dict[str, str]:
