@@ -4,8 +4,13 @@ RDM6300 (125 kHz EM4100), 9600 8N1, 14-byte frames::
 
     02 | 10 ASCII-hex: version byte + 4 tag bytes | 2 ASCII-hex: XOR of those 5 | 03
 
-It repeats the frame while a card is held, so readers de-duplicate with
-:class:`Debouncer`. "serial-line" readers send one UID per CR/LF line.
+It repeats the frame while a card is held. A misread card (EM4100's row
+parity lets some errors through, and damage on the line can cancel out in
+the one-byte XOR) comes as a well-formed frame of a UID nobody holds; so a
+UID counts only once a second identical valid frame arrives within
+``REPEAT_WINDOW_S``, which a held card always sends and a misread practically
+never repeats. Readers then de-duplicate the held
+card with :class:`Debouncer`. "serial-line" readers send one UID per CR/LF line.
 """
 
 from __future__ import annotations
@@ -33,6 +38,9 @@ _HEX2 = re.compile(rb"[0-9A-Fa-f]{2}")
 _UID = re.compile(r"[0-9A-Fa-f]{4,20}")
 #: A line longer than this without a newline is noise, not a UID.
 MAX_LINE = 64
+#: An RDM6300 UID counts when the same valid frame came again within this many seconds
+#: (a held card repeats its frame many times a second).
+REPEAT_WINDOW_S = 0.5
 
 
 def _xor(data: bytes) -> int:
@@ -82,16 +90,33 @@ def normalise_uid(uid: str) -> str:
 
 
 class Rdm6300Stream:
-    """Cut a byte stream into RDM6300 frames, resynchronising on 02 after any damage."""
+    """Cut a byte stream into RDM6300 frames, resynchronising on 02 after any damage.
 
-    def __init__(self) -> None:
+    `feed` returns a UID only for a valid frame that repeats one seen within
+    ``confirm_window_s`` (see the module's note); ``clock`` is in seconds.
+    """
+
+    def __init__(self, *, confirm_window_s: float = REPEAT_WINDOW_S,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         """Start with an empty buffer and zero counters."""
         self._buffer = bytearray()
         self.corrupt = 0
         self.skipped_bytes = 0
+        self.unconfirmed = 0          # valid frames not (yet) repeated: their UID did not count
+        self._confirm = _Repeats(confirm_window_s, clock)
 
     def feed(self, chunk: bytes) -> list[str]:
-        """Add bytes as they arrive; return the UIDs of the good frames completed."""
+        """Add bytes as they arrive; return the UIDs of the good frames completed that confirm one before."""
+        uids = []
+        for uid in self.frames(chunk):
+            if self._confirm.again(uid):
+                uids.append(uid)
+            else:
+                self.unconfirmed += 1
+        return uids
+
+    def frames(self, chunk: bytes) -> list[str]:
+        """Add bytes as they arrive; return the UID of every valid frame completed, confirmed or not."""
         self._buffer += chunk
         uids: list[str] = []
         while True:
@@ -112,6 +137,23 @@ class Rdm6300Stream:
                 del self._buffer[:1]  # look for the next 02, which may be inside this window
                 continue
             del self._buffer[:RDM6300_FRAME_LEN]
+
+
+class _Repeats:
+    """Which UIDs were seen before within ``window_s``: each sighting is remembered, a few at a time."""
+
+    def __init__(self, window_s: float, clock: Callable[[], float]) -> None:
+        self.window_s = window_s
+        self._clock = clock
+        self._seen: dict[str, float] = {}
+
+    def again(self, uid: str) -> bool:
+        """Record a sighting of ``uid``; True if it was also seen within the window before."""
+        now = self._clock()
+        last = self._seen.get(uid)
+        self._seen = {u: t for u, t in self._seen.items() if now - t <= self.window_s}
+        self._seen[uid] = now
+        return last is not None and now - last <= self.window_s
 
 
 class LineStream:

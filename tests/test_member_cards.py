@@ -52,7 +52,7 @@ def test_frames_on_the_serial_line_check_a_member_in_once(pty_station):
         assert notice.data["balance"] == 10
         bad = bytearray(rdm6300_frame(VOLUNTEER))
         bad[5] ^= 0x01                                                  # a corrupt frame
-        os.write(master, bytes(bad) + rdm6300_frame(UNKNOWN))
+        os.write(master, bytes(bad) + rdm6300_frame(UNKNOWN) * 2)
         unknown = screen.get(timeout=5)
         assert {k: v for k, v in unknown.data.items() if k != "tap"} == {"known": False, "uid": "…1234"}
         assert screen.get(timeout=0.7) is None                           # nothing else happened
@@ -64,7 +64,7 @@ def test_frames_on_the_serial_line_check_a_member_in_once(pty_station):
 def test_a_capturing_staff_screen_picks_the_card_and_checks_nobody_in(pty_station):
     st, master = pty_station
     with st.bus.subscribe(mode="capture") as screen:
-        os.write(master, rdm6300_frame(MEMBER))
+        os.write(master, rdm6300_frame(MEMBER) * 2)                     # the card held on the reader
         captured = screen.get(timeout=5).data
     assert captured["outcome"] == "captured"
     assert outbox.take(st.db()) == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from drivers.card_frames import (
+    REPEAT_WINDOW_S,
     Debouncer,
     LineStream,
     Rdm6300Stream,
@@ -52,14 +53,14 @@ def test_frame_error_is_a_value_error() -> None:
 
 def test_stream_reassembles_a_frame_fed_byte_by_byte() -> None:
     stream = Rdm6300Stream()
-    uids = [uid for byte in FRAME for uid in stream.feed(bytes([byte]))]
+    uids = [uid for byte in FRAME * 2 for uid in stream.feed(bytes([byte]))]
     assert uids == [CARD]
 
 
 def test_stream_drops_garbage_and_a_bad_checksum_then_reads_on() -> None:
     stream = Rdm6300Stream()
     damaged = FRAME[:11] + b"FF" + FRAME[13:]
-    uids = stream.feed(b"\xff\x00noise" + damaged + rdm6300_frame(OTHER))
+    uids = stream.feed(b"\xff\x00noise" + damaged + rdm6300_frame(OTHER) * 2)
     assert uids == [OTHER]
     assert stream.corrupt == 1
     assert stream.skipped_bytes > 0
@@ -68,8 +69,49 @@ def test_stream_drops_garbage_and_a_bad_checksum_then_reads_on() -> None:
 def test_stream_resyncs_after_a_truncated_frame() -> None:
     stream = Rdm6300Stream()
     assert stream.feed(FRAME[:6]) == []
-    assert stream.feed(rdm6300_frame(OTHER) + FRAME) == [OTHER, CARD]
+    assert stream.feed(rdm6300_frame(OTHER) * 2 + FRAME * 2) == [OTHER, CARD]
     assert stream.corrupt >= 1
+
+
+def test_one_valid_frame_alone_is_not_a_tap() -> None:
+    clock = FakeClock()
+    stream = Rdm6300Stream(clock=clock)
+    assert stream.feed(FRAME) == []
+    assert stream.unconfirmed == 1
+    clock.now += REPEAT_WINDOW_S / 2
+    assert stream.feed(FRAME) == [CARD]                 # the card is still held: its frame came again
+    clock.now += 10
+    assert stream.feed(FRAME) == []                     # long after: a new sighting, to be confirmed again
+    assert stream.feed(rdm6300_frame(OTHER) + FRAME) == [CARD]   # another UID between two repeats is no matter
+
+
+def test_a_misread_card_never_counts_as_a_card_nobody_holds() -> None:
+    """A held card's frames with one misread among them: every one-digit misread of the UID, sent as a
+    well-formed frame (checksum and all), and every line damage of two digits that the XOR check lets
+    through; none of them counts, since the same misread does not come twice in a row."""
+    misreads = {CARD[:i] + digit + CARD[i + 1:] for i in range(10) for digit in "0123456789ABCDEF"} - {CARD}
+    for uid in misreads:
+        assert Rdm6300Stream().feed(FRAME + rdm6300_frame(uid) + FRAME) == [CARD]
+    passing = 0
+    for i in range(1, 11):
+        for j in range(i + 1, 13):
+            for a in b"0123456789ABCDEF":
+                for b in b"0123456789ABCDEF":
+                    damaged = bytearray(FRAME)
+                    damaged[i], damaged[j] = a, b
+                    if bytes(damaged) == FRAME or not _valid(bytes(damaged)):
+                        continue
+                    passing += 1
+                    assert Rdm6300Stream().feed(FRAME + bytes(damaged) + FRAME) == [CARD]
+    assert passing > 0       # the XOR check alone does let some damage through
+
+
+def _valid(frame: bytes) -> bool:
+    try:
+        rdm6300_uid(frame)
+        return True
+    except FrameError:
+        return False
 
 
 def test_line_stream_reads_hex_and_decimal_lines() -> None:

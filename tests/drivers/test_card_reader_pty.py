@@ -72,16 +72,29 @@ def watched(pty: Pty) -> Iterator[Watched]:
     w.reader.stop()
 
 
+def held(uid: str) -> bytes:
+    """What a card on the reader sends: its frame, repeated (two are enough to count)."""
+    return rdm6300_frame(uid) * 2
+
+
 def test_a_tap_reaches_when_card(pty: Pty, watched: Watched) -> None:
-    pty.write(rdm6300_frame(CARD))
+    pty.write(held(CARD))
     assert watched.next_card() == CARD
     assert watched.reader.state is ReaderState.OK
+
+
+def test_a_lone_misread_frame_is_no_tap(pty: Pty, watched: Watched) -> None:
+    misread = CARD[:-1] + ("0" if CARD[-1] != "0" else "1")   # well-formed, checksum and all, but seen once
+    pty.write(rdm6300_frame(CARD) + rdm6300_frame(misread) + rdm6300_frame(CARD))
+    pty.write(held(OTHER))                                     # once this arrives, the misread was read
+    assert [watched.next_card(), watched.next_card()] == [CARD, OTHER]
+    assert watched.cards.empty()
 
 
 def test_garbage_and_a_bad_frame_are_counted_and_the_next_card_gets_through(pty: Pty, watched: Watched) -> None:
     bad = rdm6300_frame(CARD)[:11] + b"00" + b"\x03"
     pty.write(b"\xfe\xfenoise" + bad)
-    pty.write(rdm6300_frame(OTHER))
+    pty.write(held(OTHER))
     assert watched.next_card() == OTHER
     assert watched.reader.corrupt_frames == 1
     assert watched.cards.empty()
@@ -90,14 +103,14 @@ def test_garbage_and_a_bad_frame_are_counted_and_the_next_card_gets_through(pty:
 def test_a_held_card_is_one_tap(pty: Pty, watched: Watched) -> None:
     for _ in range(5):
         pty.write(rdm6300_frame(CARD))
-    pty.write(rdm6300_frame(OTHER))  # once this arrives, every repeat was read
+    pty.write(held(OTHER))  # once this arrives, every repeat was read
     assert [watched.next_card(), watched.next_card()] == [CARD, OTHER]
     assert watched.cards.empty()
 
 
 def test_frames_split_across_writes(pty: Pty, watched: Watched) -> None:
-    frame = rdm6300_frame(CARD)
-    for part in (frame[:3], frame[3:9], frame[9:]):
+    frame = held(CARD)
+    for part in (frame[:3], frame[3:9], frame[9:20], frame[20:]):
         pty.write(part)
     assert watched.next_card() == CARD
 
@@ -119,7 +132,7 @@ def test_missing_device_is_offline_until_it_appears(tmp_path: Path, pty: Pty) ->
         assert w.reader.last_error
         link.symlink_to(pty.path)
         assert w.wait_state(ReaderState.OK)
-        pty.write(rdm6300_frame(CARD))
+        pty.write(held(CARD))
         assert w.next_card() == CARD
     finally:
         w.reader.stop()
@@ -139,7 +152,7 @@ def test_unplugged_reader_comes_back_on_the_same_path(tmp_path: Path) -> None:
         spare.symlink_to(second.path)
         spare.replace(link)  # udev recreates the by-id link for the new device
         assert w.wait_state(ReaderState.OK)
-        second.write(rdm6300_frame(OTHER))
+        second.write(held(OTHER))
         assert w.next_card() == OTHER
     finally:
         w.reader.stop()
