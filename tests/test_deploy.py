@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -117,6 +119,62 @@ def test_install_with_cog_puts_the_cog_unit_in_place_of_chromium(tmp_path: Path)
     bad = subprocess.run(["bash", str(SYSTEMD / "install.sh"), "--root", str(root), "--browser", "lynx"],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "chromium or cog" in bad.stderr
+
+@needs_analyze
+def test_exposure_of_the_browser_is_at_most_5():
+    result = subprocess.run(["systemd-analyze", "security", "--offline=true", str(SYSTEMD / "vstation-browser.service")],
+                            capture_output=True, text=True)
+    found = re.search(r"Overall exposure level for \S+: (\d+\.\d)", result.stdout)
+    assert found, result.stdout + result.stderr
+    print(f"vstation-browser.service: exposure {found[1]}")
+    assert float(found[1]) <= 5.0
+
+
+def test_the_browser_reaches_only_loopback_and_holds_no_capability():
+    d = _directives(SYSTEMD / "vstation-browser.service")
+    assert d["Service.IPAddressDeny"] == ["any"] and d["Service.IPAddressAllow"] == ["localhost"]
+    assert d["Service.CapabilityBoundingSet"] == [""]
+    for key in ("ProtectKernelLogs", "ProtectClock", "ProtectHostname", "LockPersonality", "RestrictRealtime",
+                "NoNewPrivileges"):
+        assert d[f"Service.{key}"] == ["yes"], key
+    assert d["Service.SystemCallArchitectures"] == ["native"]
+    assert set(d["Service.RestrictAddressFamilies"][0].split()) == {"AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK"}
+    # what Chromium's sandbox needs stays: its namespaces, V8's executable memory
+    assert "Service.RestrictNamespaces" not in d and "Service.MemoryDenyWriteExecute" not in d
+    # ProtectClock= implies a device rule: the screen's own devices are listed, or cage could not start
+    allowed = {v.split()[0] for v in d["Service.DeviceAllow"]}
+    assert {"char-drm", "char-input", "/dev/tty1"} <= allowed
+
+
+def test_chromium_runs_with_its_sandbox_as_the_unit_confines_it(tmp_path: Path):
+    """The unit cannot start here (no systemd), so its confinement is reproduced where Linux offers it alone:
+    an unprivileged user, an empty capability bounding set, no new privileges, a network of loopback only.
+    Chromium runs with its own sandbox (no --no-sandbox) and shows the kiosk's page."""
+    if not shutil.which("chromium") or not shutil.which("setpriv") or not shutil.which("ip") or \
+            subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode:
+        pytest.skip("needs chromium, setpriv, ip and a private network namespace (unshare -n)")
+    d = _directives(SYSTEMD / "vstation-browser.service")
+    assert d["Service.CapabilityBoundingSet"] == [""] and d["Service.NoNewPrivileges"] == ["yes"]
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text("<html><body>KIOSK-PAGE</body></html>")
+    with tempfile.TemporaryDirectory(prefix="vstation-browser-") as home:   # pytest's folders are root's alone
+        os.chmod(home, 0o777)
+        result = _chromium_confined(site, Path(home))
+    assert "KIOSK-PAGE" in result.stdout, result.stderr[-2000:]
+    assert "No usable sandbox" not in result.stderr
+
+
+def _chromium_confined(site: Path, home: Path) -> subprocess.CompletedProcess:
+    """Serve `site` on 127.0.0.1:8080 in a new network namespace, and load it in a confined Chromium there."""
+    script = f"""set -e
+ip link set lo up
+cd {site} && python3 -m http.server 8080 --bind 127.0.0.1 >/dev/null 2>&1 &
+for i in $(seq 50); do python3 -c 'import socket; socket.create_connection(("127.0.0.1", 8080))' 2>/dev/null && break; sleep 0.1; done
+exec timeout 40 setpriv --reuid=65534 --regid=65534 --clear-groups --bounding-set=-all --no-new-privs \
+  env HOME={home} chromium --headless --disable-gpu --user-data-dir={home}/profile --dump-dom http://127.0.0.1:8080/
+"""
+    return subprocess.run(["unshare", "-n", "sh", "-c", script], capture_output=True, text=True, timeout=90)
 
 
 def test_backup_timer_runs_nightly_and_keeps_copies():
