@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from .base.digits import whole_number
 from .base.errors import VStationError
 
 
@@ -18,16 +19,26 @@ def _console(text: str) -> tuple[str, int] | None:
 
 
 def _hostport(text: str) -> tuple[str, int]:
-    host, _, port = text.rpartition(":")
-    if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+    host, _, port_text = text.rpartition(":")
+    port = whole_number(port_text, low=1, high=65535)
+    if not host or port is None:
         raise argparse.ArgumentTypeError(f"expected HOST:PORT such as 127.0.0.1:1883, found {text!r}")
-    return host, int(port)
+    return host, port
 
 
 def _port(text: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= 65535:
+    port = whole_number(text, low=1, high=65535)
+    if port is None:
         raise argparse.ArgumentTypeError(f"expected a port from 1 to 65535, found {text!r}")
-    return int(text)
+    return port
+
+
+def _count(text: str) -> int:
+    """A whole number in ASCII digits (argparse's `type=int` would take `１４` or `1_4`)."""
+    value = whole_number(text)
+    if value is None:
+        raise argparse.ArgumentTypeError(f"expected a whole number such as 14, found {text!r}")
+    return value
 
 
 def default_data_dir() -> Path:
@@ -36,12 +47,29 @@ def default_data_dir() -> Path:
     return Path(base) / "vstation"
 
 
+CONFIG_HELP = "station.toml (default: $VSTATION_CONFIG, else /etc/vstation/station.toml)"
+
+
+def _sub_parser(common: argparse.ArgumentParser) -> type[argparse.ArgumentParser]:
+    """The class of every subcommand's parser (nested ones too): each also takes the common options."""
+    class SubParser(argparse.ArgumentParser):
+        def __init__(self, *args, **kwargs) -> None:
+            kwargs["parents"] = [*kwargs.get("parents", ()), common]
+            super().__init__(*args, **kwargs)
+    return SubParser
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="vstation", description="Station kiosk and edge service of a V-station.")
     p.add_argument("--version", action="version", version=f"vstation {__version__}")
-    p.add_argument("--config", help="station.toml (default: $VSTATION_CONFIG, else /etc/vstation/station.toml)")
+    p.add_argument("--config", help=CONFIG_HELP)
     p.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    # --config and -v also after the subcommand (`vstation kiosk --config X`, the way people type it);
+    # SUPPRESS keeps a value given before the subcommand when none is given after it
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", default=argparse.SUPPRESS, help=CONFIG_HELP)
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log debug detail")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_sub_parser(common))
 
     run = sub.add_parser("run", help="the demo: kiosk and sync together with simulated hardware")
     run.add_argument("--simulate", action="store_true", help="simulated printer, card reader and lockers")
@@ -68,7 +96,7 @@ def parser() -> argparse.ArgumentParser:
 
     bak = sub.add_parser("backup", help="copy the station database while it runs (SQLite online backup)")
     bak.add_argument("dest", type=Path, help="a folder (gets station-YYYYMMDDTHHMMSSZ.db) or a file ending in .db")
-    bak.add_argument("--keep", type=int, metavar="N", help="then keep only the newest N dated backups in DEST")
+    bak.add_argument("--keep", type=_count, metavar="N", help="then keep only the newest N dated backups in DEST")
     res = sub.add_parser("restore", help="replace the database with a backup (kiosk and sync stopped)")
     res.add_argument("src", type=Path, help="a backup file made by `vstation backup`")
 
@@ -81,7 +109,7 @@ def parser() -> argparse.ArgumentParser:
     sign.add_argument("name", help="e.g. locker.open, printer.test, queue.reset_day, events.replay, diagnostics")
     sign.add_argument("args", nargs="?", default="{}", help='the args as JSON, e.g. \'{"slot": "U1", "reason": "test"}\'')
     sign.add_argument("--key-file", type=Path, help="the command key (default: mqtt.command_key_file)")
-    sign.add_argument("--expires-in", type=int, default=300, metavar="SECONDS", help="lifetime (default 300, at most 86400)")
+    sign.add_argument("--expires-in", type=_count, default=300, metavar="SECONDS", help="lifetime (default 300, at most 86400)")
 
     dist = sub.add_parser("district", add_help=False,
                           help="the district hub: run, init, add-station, rotate-keys, add-user … (--help for more)")

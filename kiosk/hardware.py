@@ -20,7 +20,6 @@ class Hardware:
     printer: Any
     reader: Any
     lockers: Any
-    simulated: bool = False     # every device is a twin: the simulator panel is offered
     buttons: Any = None         # the counters' call buttons, when `[[counter_buttons]]` has any
 
     def close(self) -> None:
@@ -35,14 +34,13 @@ def build(config: Config) -> Hardware:
     printer = build_printer(config.printer)
     reader = build_reader(config.card_reader)
     lockers = build_lockers(config.lockers)
-    simulated = config.printer.kind == config.card_reader.kind == config.lockers.kind == "sim"
     try:
         buttons = build_buttons(config)
     except HardwareError:
         reader.stop()
         lockers.close()
         raise
-    return Hardware(printer=printer, reader=reader, lockers=lockers, simulated=simulated, buttons=buttons)
+    return Hardware(printer=printer, reader=reader, lockers=lockers, buttons=buttons)
 
 
 def build_printer(settings: DeviceSettings) -> Any:

@@ -20,16 +20,22 @@ from .district.commands import Commander
 from .station import Station
 
 log = logging.getLogger(__name__)
-SERVER_THREADS = 16  # each open screen holds one for its notice stream
+REQUEST_THREADS = 8      # threads that answer requests; open event streams have their own on top
+CONNECTION_LIMIT = 512   # waitress's default 100 lets idle keep-alive connections lock everyone out
 
 
 class PortInUse(VStationError, OSError):
     """The kiosk's port is taken, usually by another kiosk."""
 
 
-def serve_kiosk(config: Config, *, on_ready: Callable[[str, str], None] | None = None) -> int:
+def serve_kiosk(config: Config, *, on_ready: Callable[[str, str], None] | None = None,
+                simulate: bool = False) -> int:
     """Run the kiosk until SIGTERM/SIGINT: database, devices, the staff console (HTTPS on the LAN, when it
-    is on), then the UI on loopback. `on_ready` gets both addresses ("" for a console that is off)."""
+    is on), then the UI on loopback. `on_ready` gets both addresses ("" for a console that is off).
+
+    `simulate` (the demo, `vstation run --simulate`) adds the simulator panel; `vstation kiosk`
+    never has it, even when every device is configured as a simulated one.
+    """
     from waitress import create_server
 
     from .web import create_app
@@ -42,12 +48,13 @@ def serve_kiosk(config: Config, *, on_ready: Callable[[str, str], None] | None =
         if hw.buttons is not None:
             hw.buttons.when_press = station.button_pressed   # the counters' call buttons
         console = _start_console(config, station, hw)
-        app = create_app(station, simulated=hw.simulated, console_url=console.url if console else "")
+        app = create_app(station, simulated=simulate, console_url=console.url if console else "")
         app.extensions["vstation.buttons"] = hw.buttons       # the simulator panel presses simulated ones
         try:
             server = create_server(app, host=config.kiosk.host, port=config.kiosk.port,
-                                   threads=SERVER_THREADS, ident="vstation", clear_untrusted_proxy_headers=True,
-                                   channel_request_lookahead=5)
+                                   threads=REQUEST_THREADS + app.extensions["vstation.streams"].limit, ident="vstation",
+                                   clear_untrusted_proxy_headers=True, channel_request_lookahead=5,
+                                   connection_limit=CONNECTION_LIMIT, asyncore_use_poll=True)
         except OSError as exc:
             if console:
                 console.stop()
@@ -155,7 +162,7 @@ def _demo_station(data_dir: Path, port: int | None, mqtt: tuple[str, int] | None
               f"  demo cards (tap them in the simulator):\n{demo.cards_text()}\n", flush=True)
 
     try:
-        return serve_kiosk(config, on_ready=banner)
+        return serve_kiosk(config, on_ready=banner, simulate=True)
     finally:
         sync.terminate()
         try:

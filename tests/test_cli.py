@@ -125,3 +125,42 @@ def test_sync_keeps_the_outbox_and_stops_cleanly_on_sigterm(config_path: Path):
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
+
+
+def test_config_goes_before_or_after_the_subcommand(config_path: Path):
+    text = config_path.read_text(encoding="utf-8").replace('[printer]\nkind = "sim"', '[printer]\nkind = "laser"')
+    config_path.write_text(text, encoding="utf-8")
+    for args in (["--config", str(config_path), "kiosk"], ["kiosk", "--config", str(config_path)],
+                 ["check", "--config", str(config_path)], ["roster", "import", "x.csv", "--config", str(config_path)]):
+        result = vstation(*args)
+        assert "unrecognized arguments" not in result.stderr, args
+        assert 'printer.kind: found "laser"' in result.stderr + result.stdout, args
+
+
+def test_vstation_kiosk_never_offers_the_simulator_even_with_every_device_simulated(config_path: Path):
+    import subprocess
+    import sys
+    import urllib.error
+    import urllib.request
+
+    from conftest import ROOT, free_port, wait_healthy
+
+    port = free_port()
+    text = config_path.read_text(encoding="utf-8").replace("127.0.0.1:8080", f"127.0.0.1:{port}")
+    config_path.write_text(text, encoding="utf-8")
+    kiosk = subprocess.Popen([sys.executable, "-m", "kiosk", "kiosk", "--config", str(config_path)], cwd=ROOT,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        assert wait_healthy(url)
+        for path in ("/sim/", "/sim/printer"):
+            try:
+                urllib.request.urlopen(url + path, timeout=5)
+                raise AssertionError(f"{path} is served")
+            except urllib.error.HTTPError as exc:
+                assert exc.code == 404
+        home = urllib.request.urlopen(url + "/", timeout=5).read().decode()
+        assert "/sim/" not in home
+    finally:
+        kiosk.terminate()
+        kiosk.wait(timeout=15)

@@ -99,13 +99,23 @@ def test_void_gives_points_and_stock_back_once_and_only_the_same_day(shop, conn)
 
 
 def test_stock_received_and_counted(shop, conn):
-    assert shop.adjust_stock(conn, "rice", staff_id="S001", reason="delivery", received=10) == 18
-    assert shop.adjust_stock(conn, "rice", staff_id="S001", reason="stocktake", counted=15) == 15
-    deltas = [e.data["delta"] for e in outbox.take(conn) if e.type == "stock.adjusted"]
-    assert deltas == [10, -3]
-    for bad in ({"received": 0}, {"received": -2}, {"counted": -1}, {}, {"received": 1, "counted": 1}):
-        with pytest.raises(ShopError):
-            shop.adjust_stock(conn, "rice", staff_id="S001", reason="x", **bad)
+    assert shop.adjust_stock(conn, "rice", staff_id="S001", kind="received", quantity=10) == 18
+    assert shop.adjust_stock(conn, "rice", staff_id="S001", kind="counted", quantity=15) == 15
+    deltas = [(e.data["delta"], e.data["reason"]) for e in outbox.take(conn) if e.type == "stock.adjusted"]
+    assert deltas == [(10, "received"), (-3, "counted")]
+    for kind, quantity in (("received", 0), ("received", -2), ("counted", -1), ("counted", None),
+                           ("counted", True), ("counted", 100_001)):
+        with pytest.raises(ShopError) as err:
+            shop.adjust_stock(conn, "rice", staff_id="S001", kind=kind, quantity=quantity)
+        assert err.value.code == "bad_quantity"
+
+
+def test_a_stock_adjustment_without_a_known_kind_changes_nothing(shop, conn):
+    for kind in ("", "delivery", None, "RECEIVED"):
+        with pytest.raises(ShopError) as err:
+            shop.adjust_stock(conn, "rice", staff_id="S001", kind=kind, quantity=5)
+        assert err.value.code == "bad_kind"
+    assert stock(conn, "rice") == 8 and outbox.take(conn) == []
 
 
 SPENDER = """
@@ -135,7 +145,7 @@ def test_two_processes_spending_80_of_100_exactly_one_succeeds(config, conn):
 
 
 def test_two_processes_taking_the_last_item_exactly_one_succeeds(shop, config, conn):
-    shop.adjust_stock(conn, "towel", staff_id="S001", reason="count", counted=1)
+    shop.adjust_stock(conn, "towel", staff_id="S001", kind="counted", quantity=1)
     assert race(config, "RICH", "towel", 1) == ["ok", "out_of_stock"]
     assert stock(conn, "towel") == 0
 

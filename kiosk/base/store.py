@@ -19,7 +19,7 @@ from typing import Iterator
 
 from .errors import AlreadyRunning, StoreError
 
-BUSY_TIMEOUT_S = 10.0
+BUSY_TIMEOUT_S = 10.0      # a write waits this long for another process's write lock, then fails "locked"
 
 
 def connect(path: str | os.PathLike[str]) -> sqlite3.Connection:
@@ -79,6 +79,32 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
             conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Did this error come from another connection holding the database past the busy timeout?"""
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
+
+
+def can_write(conn: sqlite3.Connection, *, wait_s: float = 0.5) -> bool:
+    """Could a write transaction start within `wait_s`? False while another process holds the write lock.
+
+    Takes the write lock and gives it straight back (nothing is written); a connection inside
+    its own transaction already holds it.
+    """
+    if conn.in_transaction:
+        return True
+    conn.execute(f"PRAGMA busy_timeout = {int(wait_s * 1000)}")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError as exc:
+        if is_busy(exc):
+            return False
+        raise
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
 
 
 def migrations() -> list[tuple[int, str, str]]:

@@ -14,7 +14,7 @@ from typing import Any, Iterable
 
 _MISSING = object()
 Periods = tuple[tuple[dtime, dtime], ...]
-PERIOD = re.compile(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)")
+PERIOD = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])-([01][0-9]|2[0-4]):([0-5][0-9])")
 
 
 def show(value: Any) -> str:
@@ -169,7 +169,7 @@ class Table:
             return None if default is _MISSING else default
         if isinstance(value, date) and not isinstance(value, datetime):
             return value
-        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
             try:
                 return date.fromisoformat(value)
             except ValueError:
@@ -182,7 +182,7 @@ class Table:
         value = self._get(name, default)
         if value is _MISSING:
             return dtime(0, 0) if default is _MISSING else default
-        m = re.fullmatch(r"([01]\d|2[0-3]):([0-5]\d)", value) if isinstance(value, str) else None
+        m = re.fullmatch(r"([01][0-9]|2[0-3]):([0-5][0-9])", value) if isinstance(value, str) else None
         if not m:
             self._bad(name, value, 'a time of day such as "18:00"')
             return dtime(0, 0) if default is _MISSING else default

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ..base.digits import whole_number
 from ..base.errors import ConfigError
 from .console import CounterButtons, StaffConsoleSettings, counter_buttons, staff_console
 from .help import HelpSettings, help_settings
@@ -214,7 +215,7 @@ def _kiosk(t: Table) -> KioskSettings:
     listen = t.text("listen", "127.0.0.1:8080")
     host, _, port_text = listen.rpartition(":")
     host = host.strip("[]")
-    port = int(port_text) if port_text.isdigit() else -1
+    port = whole_number(port_text, high=65535) or -1
     try:
         loopback = ipaddress.ip_address(host).is_loopback
     except ValueError:

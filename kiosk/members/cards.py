@@ -6,6 +6,7 @@ or logged only through `mask_uid`.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from dataclasses import dataclass
 
@@ -25,6 +26,9 @@ def mask_uid(uid: str) -> str:
     """A card UID safe for logs, events and screens: its last four characters at most."""
     uid = uid.strip()
     return "…" + uid[-4:] if len(uid) > 4 else "…"
+
+
+CARD_UID = re.compile(r"[0-9A-F]{4,20}", re.ASCII)    # what the readers send, once normalised
 
 
 def normalise_uid(uid: str) -> str:
@@ -54,10 +58,16 @@ def count(conn: sqlite3.Connection) -> int:
 
 
 def roster_with_cards(conn: sqlite3.Connection) -> list[tuple[Member, str]]:
-    """Every active member with a card, with the full UID: for the simulator panel only."""
+    """Every active member with a card, with the UID masked: for the simulator panel's tap buttons."""
     rows = conn.execute("SELECT id, name, role, grid, base_points, card_uid FROM members "
                         "WHERE active = 1 AND card_uid IS NOT NULL ORDER BY id").fetchall()
-    return [(Member(*r[:5]), r[5]) for r in rows]
+    return [(Member(*r[:5]), mask_uid(r[5])) for r in rows]
+
+
+def card_of(conn: sqlite3.Connection, member_id: str) -> str | None:
+    """The card UID of an active member (the simulator taps it for a button that names only the member)."""
+    row = conn.execute("SELECT card_uid FROM members WHERE id = ? AND active = 1", (member_id,)).fetchone()
+    return row[0] if row else None
 
 
 def by_id(conn: sqlite3.Connection, member_id: str) -> Member | None:

@@ -89,12 +89,12 @@ def _problem(values: dict[str, str], seen_ids: set[str], seen_cards: set[str]) -
     if values["role"] not in ROLES:
         return f"role {values['role']!r} is not one of {', '.join(ROLES)}"
     card = cards.normalise_uid(values.get("card_uid", ""))
-    if card and not re.fullmatch(r"[0-9A-F]{4,20}", card):
+    if card and not cards.CARD_UID.fullmatch(card):
         return f"card_uid {mask_uid(card)} is not 4-20 hex digits"
     if card and card in seen_cards:
         return f"card {mask_uid(card)} appears twice in the file"
     balance = values.get("balance", "")
-    if balance and not re.fullmatch(r"-?\d{1,7}", balance):
+    if balance and not re.fullmatch(r"-?[0-9]{1,7}", balance):
         return f"balance {balance!r} is not a whole number"
     if len(values["name"]) > 64:
         return "name is longer than 64 characters"

@@ -26,7 +26,7 @@ SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 14, 8, 1      # ≈ 16 MB and tens of ms per
 FREE_FAILURES = 2
 FIRST_DELAY_S = 5
 MAX_DELAY_S = 15 * 60
-PIN_PATTERN = re.compile(r"\d{4,6}")
+PIN_PATTERN = re.compile(r"[0-9]{4,6}")       # ASCII digits: `\d` would also take ١٢٣٤
 
 
 class StaffAuthError(Refusal, PermissionError):

@@ -25,6 +25,8 @@ from ..base.errors import Refusal
 from ..members import ledger
 
 MAX_QTY = 99
+MAX_STOCK = 100_000
+STOCK_KINDS = ("received", "counted")   # +n on a delivery; set to n after counting
 
 
 class ShopError(Refusal):
@@ -204,24 +206,25 @@ class Shop:
                           ts=rfc3339(now))
             return self._load(conn, redemption_id, new=True)
 
-    def adjust_stock(self, conn: sqlite3.Connection, goods_id: str, *, staff_id: str, reason: str,
-                     received: int | None = None, counted: int | None = None, now: datetime | None = None) -> int:
-        """Stock received (+n) or counted (set to n) by staff, as a move with `stock.adjusted`; the new stock."""
+    def adjust_stock(self, conn: sqlite3.Connection, goods_id: str, *, staff_id: str, kind: str,
+                     quantity: int | None, now: datetime | None = None) -> int:
+        """Stock `received` (+quantity) or `counted` (set to quantity) by staff, as a move with
+        `stock.adjusted`; the new stock. Any other kind is refused: guessing would turn a delivery
+        of 5 into a stock of 5."""
         now = now or utc_now()
-        if (received is None) == (counted is None):
-            raise ShopError("bad_adjustment", "give either a received quantity or a counted stock")
-        value = received if received is not None else counted
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value > 100_000 \
-                or (received is not None and value == 0):
-            raise ShopError("bad_quantity", f"not a usable quantity: {value!r}")
+        if kind not in STOCK_KINDS:
+            raise ShopError("bad_kind", f"a stock adjustment is {' or '.join(STOCK_KINDS)}, not {kind!r}", status=422)
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or not 0 <= quantity <= MAX_STOCK \
+                or (kind == "received" and quantity == 0):
+            raise ShopError("bad_quantity", f"not a usable quantity: {quantity!r}", status=422)
         with store.transaction(conn):
             before = goods(conn, goods_id).stock
-            delta = received if received is not None else counted - before
+            delta = quantity if kind == "received" else quantity - before
             if delta:
                 conn.execute("INSERT INTO stock_moves (goods_id, delta, reason, ts, author) VALUES (?, ?, ?, ?, ?)",
-                             (goods_id, delta, reason, rfc3339(now), staff_id))
+                             (goods_id, delta, kind, rfc3339(now), staff_id))
             outbox.append(conn, "stock.adjusted", {"goods_id": goods_id, "delta": delta, "stock": before + delta,
-                                                   "reason": reason, "staff_id": staff_id}, ts=rfc3339(now))
+                                                   "reason": kind, "staff_id": staff_id}, ts=rfc3339(now))
         return before + delta
 
     def today(self, conn: sqlite3.Connection, now: datetime | None = None) -> list[Redemption]:

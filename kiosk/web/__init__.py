@@ -24,6 +24,7 @@ from . import (
     errors,
     help_screens,
     i18n,
+    json_body,
     locker_screens,
     print_screens,
     queue_screens,
@@ -45,6 +46,7 @@ def create_app(station: Station, *, simulated: bool = False, test_config: Mappin
     reach the console (the pairing QR code)."""
     console = listener == "console"
     app = Flask(__name__)
+    app.json = json_body.BoundedJSON(app)
     app.config.update(
         SECRET_KEY=_secret_key(Path(station.config.database_path).parent / "secret_key"),
         TRUSTED_HOSTS=None if console else ["127.0.0.1", "localhost", "::1"],
@@ -86,7 +88,7 @@ def create_app(station: Station, *, simulated: bool = False, test_config: Mappin
     app.register_blueprint(task_screens.bp)
     app.register_blueprint(print_screens.bp)
     app.register_blueprint(print_screens.staff_bp)
-    app.register_blueprint(stream.bp)
+    stream.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(Blueprint("fonts", __name__, static_folder=BUNDLED_FONTS, static_url_path="/fonts"))
     csrf.exempt(api.bp)  # JSON only: a cross-site form cannot send application/json

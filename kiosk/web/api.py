@@ -33,17 +33,19 @@ def queue_refused(exc: QueueError):
 
 @bp.get("/health")
 def health():
-    """Is the station serving, and how is each device? `degraded` when a device faults."""
+    """Is the station serving, and how is each device? `degraded` when a device faults or the
+    database cannot be written (another process holds its write lock)."""
     st = station()
     hardware = st.hardware_state()
     conn = st.db()
-    degraded = hardware["printer"] in FAULTS or hardware["card_reader"] == "offline"
+    writable = store.can_write(conn)
+    degraded = hardware["printer"] in FAULTS or hardware["card_reader"] == "offline" or not writable
     return jsonify(
         status="degraded" if degraded else "ok",
         station=st.id,
         version=__version__,
         hardware=hardware,
-        database={"schema": store.schema_version(conn), "outbox_depth": outbox.depth(conn)},
+        database={"schema": store.schema_version(conn), "outbox_depth": outbox.depth(conn), "writable": writable},
     )
 
 

@@ -19,6 +19,7 @@ from ..members import ledger
 from ..members.cards import masked_name
 from ..printing.spooler import print_status
 from .context import station
+from .forms import number
 from .i18n import current_language
 from .queue_screens import STARS, qr_svg
 from .refusals import words
@@ -136,7 +137,7 @@ def status(request_id: str):
 def rate(request_id: str):
     st = station()
     try:
-        req = st.requests.rate(st.db(), request_id, request.form.get("stars", type=int))
+        req = st.requests.rate(st.db(), request_id, number("stars", low=1, high=5))
     except RequestError as exc:
         return _error(exc)
     return render_template("help/thanks.html", req=req)

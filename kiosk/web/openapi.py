@@ -28,8 +28,10 @@ HEALTH = {
                                                                        "enum": ["open", "closed", None]}},
             },
         },
-        "database": {"type": "object", "properties": {"schema": {"type": "integer"},
-                                                      "outbox_depth": {"type": "integer"}}},
+        "database": {"type": "object", "properties": {
+            "schema": {"type": "integer"}, "outbox_depth": {"type": "integer"},
+            "writable": {"type": "boolean",
+                         "description": "false while another process holds the write lock (status: degraded)"}}},
     },
 }
 

@@ -25,6 +25,7 @@ from ..printing.spooler import print_status
 from ..tickets.slips import ticket_qr
 from ..tickets.ticket import QueueError
 from .context import station
+from .forms import flag, number
 from .i18n import current_language
 from .refusals import opening_words, words
 
@@ -53,7 +54,7 @@ def services():
     st = station()
     rows = [{"service": o.service, "waiting": o.waiting, "open": o.open, "wait_min": (o.estimated_wait_s + 59) // 60,
              "closed_note": None if o.open else _closed_note(o.opens or {})} for o in st.queue.offered(st.db())]
-    return render_template("queue/services.html", rows=rows, priority=bool(request.args.get("priority")),
+    return render_template("queue/services.html", rows=rows, priority=flag("priority"),
                            request_key=str(uuid.uuid4()))
 
 
@@ -72,7 +73,7 @@ def take():
     except ValueError:
         abort(400)
     try:
-        taken = station().take_ticket(request.form.get("service", ""), priority=bool(request.form.get("priority")),
+        taken = station().take_ticket(request.form.get("service", ""), priority=flag("priority"),
                                       request_key=f"kiosk:{key}", lang=current_language())
     except QueueError as exc:
         return render_template("error.html", title=_("不能取号"), message=words(exc)), exc.status
@@ -138,7 +139,7 @@ def rate(ticket_id: str):
         abort(404)
     if request.method == "POST":
         try:
-            st.queue.rate(st.db(), t.id, request.form.get("stars", type=int))
+            st.queue.rate(st.db(), t.id, number("stars", low=1, high=5))
         except QueueError as exc:
             return render_template("error.html", title=_("不能打分"), message=words(exc)), exc.status
         return render_template("queue/thanks.html", ticket=t)

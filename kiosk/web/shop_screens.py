@@ -21,8 +21,9 @@ from flask_babel import lazy_gettext as _l
 
 from ..members import cards, ledger
 from ..printing.spooler import print_status
-from ..shop.supermarket import MAX_QTY, ShopError, catalog
+from ..shop.supermarket import MAX_QTY, MAX_STOCK, ShopError, catalog
 from .context import station
+from .forms import number
 from .refusals import words
 from .staff import capture_cards, staff_required
 from .tapped import binding, form_matches, keep, tapped_member
@@ -140,12 +141,9 @@ def stock():
     """Stock received (+n) or counted (set to n) by staff."""
     st = station()
     if request.method == "POST":
-        kind = request.form.get("kind")
-        quantity = request.form.get("quantity", type=int)
         try:
             new = st.shop.adjust_stock(st.db(), request.form.get("goods", ""), staff_id=g.staff["id"],
-                                       reason="received" if kind == "received" else "counted",
-                                       **{"received" if kind == "received" else "counted": quantity})
+                                       kind=request.form.get("kind", ""), quantity=number("quantity", high=MAX_STOCK))
             flash(_("库存已更新：现有 %(n)d 件。", n=new))
         except ShopError as exc:
             flash(words(exc))

@@ -6,25 +6,40 @@ import zlib
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
+from .. import demo
 from ..members import cards
 from .context import station
+from .forms import number
 
 bp = Blueprint("sim", __name__, url_prefix="/sim")
 
 
 @bp.get("/")
 def panel():
+    """The panel: one tap button per member with a card (named, the UID masked), and a UID field."""
     st = station()
     return render_template("sim/panel.html", roster=cards.roster_with_cards(st.db()),
-                           buttons=[b for b in st.config.counter_buttons if b.kind == "sim"])
+                           buttons=[b for b in st.config.counter_buttons if b.kind == "sim"],
+                           unknown_card=demo.UNKNOWN_CARD)
 
 
 @bp.post("/tap")
 def tap():
-    uid = (request.form.get("uid") or "").strip()
-    if not uid or len(uid) > 32 or not uid.isalnum():
-        return render_template("sim/said.html", message="UID: 1–32 letters or digits"), 422
-    station().reader.tap(uid)
+    """Tap a member's card (`member`: their id) or any card by its UID (`uid`: 4–20 hex digits).
+
+    A UID that is not one is refused with 422; it is neither echoed nor logged (card UIDs are personal data).
+    """
+    st = station()
+    member_id = request.form.get("member")
+    if member_id is not None:
+        uid = cards.card_of(st.db(), member_id)
+        if uid is None:
+            return render_template("sim/said.html", message="no active member with a card has this id"), 422
+    else:
+        uid = cards.normalise_uid(request.form.get("uid") or "")
+        if not cards.CARD_UID.fullmatch(uid):
+            return render_template("sim/said.html", message="UID: 4 to 20 hex digits (0-9, A-F)"), 422
+    st.reader.tap(uid)
     return render_template("sim/said.html", message=f"tapped {cards.mask_uid(uid)}")
 
 
@@ -56,8 +71,8 @@ def printer_action(action: str):
 @bp.get("/paper.png")
 def paper():
     jobs = station().printer.jobs
-    index = request.args.get("job", default=-1, type=int)
-    if not jobs or not -len(jobs) <= index < len(jobs):
+    index = number("job", low=-len(jobs), high=len(jobs) - 1, signed=True) if "job" in request.args else -1
+    if not jobs or index is None:
         abort(404)
     return Response(station().printer.paper_png(index), mimetype="image/png",
                     headers={"Cache-Control": "private, max-age=3600"})

@@ -1,11 +1,22 @@
-"""Server-Sent Events: hardware notices pushed to the open screen the moment they happen."""
+"""Server-Sent Events: hardware notices pushed to the open screen the moment they happen.
+
+waitress runs every response in one of its worker threads until the response
+ends, and an event stream never ends while its screen is open. So the streams
+are counted: at most `STREAM_LIMIT` are open at once (the touchscreen, the
+now-serving display and a few staff devices need far fewer), the server has
+that many threads on top of the ones that answer requests (kiosk/runner.py),
+and a stream asked for past the limit is answered at once with `503` and
+`Retry-After`; the screens' scripts try again after that long. Whatever
+holds the streams, health and every screen keep their own threads.
+"""
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 
-from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask import Blueprint, Flask, Response, current_app, render_template, request, stream_with_context
 
 from .context import station
 
@@ -15,6 +26,43 @@ log = logging.getLogger(__name__)
 HEARTBEAT_S = 15.0
 POLL_S = 0.5      # how soon a closed screen gives its server thread back
 SCREEN_MODES = {"capture"}   # a capturing screen (staff) picks a tapped card instead of checking it in
+STREAM_LIMIT = 8             # open event streams at once (each holds a server thread)
+RETRY_AFTER_S = 10           # a stream refused past the limit is asked to try again this much later
+
+
+class StreamGate:
+    """Counts the open event streams of one app; `enter` is refused past the limit."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._free = threading.BoundedSemaphore(limit)
+        self._lock = threading.Lock()
+        self._open = 0
+
+    def enter(self) -> bool:
+        """Take a place for one more stream, or False when all are taken (never waits)."""
+        if not self._free.acquire(blocking=False):
+            return False
+        with self._lock:
+            self._open += 1
+        return True
+
+    def leave(self) -> None:
+        """Give the place of a stream that ended back."""
+        with self._lock:
+            self._open -= 1
+        self._free.release()
+
+    @property
+    def open(self) -> int:
+        with self._lock:
+            return self._open
+
+
+def init_app(app: Flask) -> None:
+    """Give the app its stream gate (`STREAM_LIMIT` in its config, else the default) and the blueprint."""
+    app.extensions["vstation.streams"] = StreamGate(app.config.get("STREAM_LIMIT", STREAM_LIMIT))
+    app.register_blueprint(bp)
 
 
 def sse(event: str, html: str) -> str:
@@ -26,35 +74,41 @@ def sse(event: str, html: str) -> str:
 @bp.get("/events")
 def events():
     """The screen's notice stream, rendered in the language the screen was opened in."""
-    bus = station().bus
+    gate: StreamGate = current_app.extensions["vstation.streams"]
+    if not gate.enter():
+        return Response(f"retry: {RETRY_AFTER_S * 1000}\n\n", status=503, mimetype="text/event-stream",
+                        headers={"Retry-After": str(RETRY_AFTER_S), "Cache-Control": "no-cache"})
     mode = request.args.get("mode", "")
     staff = request.args.get("who") == "staff"    # staff screens are also told what to fix (the printer)
-    sub = bus.subscribe(mode=mode if mode in SCREEN_MODES else "")
+    sub = station().bus.subscribe(mode=mode if mode in SCREEN_MODES else "")
     # waitress tells whether the browser went away (channel_request_lookahead > 0);
     # without it a stream would hold its thread until the next heartbeat fails.
     gone = request.environ.get("waitress.client_disconnected", lambda: False)
 
     @stream_with_context
     def generate():
-        try:
-            yield "retry: 1000\n\n"
+        yield "retry: 1000\n\n"
+        quiet_since = time.monotonic()
+        while not gone():
+            notice = sub.get(POLL_S)
+            if notice is None:
+                if time.monotonic() - quiet_since >= HEARTBEAT_S:
+                    quiet_since = time.monotonic()
+                    yield ": keep-alive\n\n"
+                continue
             quiet_since = time.monotonic()
-            while not gone():
-                notice = sub.get(POLL_S)
-                if notice is None:
-                    if time.monotonic() - quiet_since >= HEARTBEAT_S:
-                        quiet_since = time.monotonic()
-                        yield ": keep-alive\n\n"
-                    continue
-                quiet_since = time.monotonic()
-                try:
-                    html = render_template(f"notices/{notice.kind}.html", staff=staff, **notice.data)
-                except Exception:   # one notice that cannot be shown must not end the screen's stream
-                    log.exception("notice %s could not be rendered", notice.kind)
-                    continue
-                yield sse(notice.kind, html)
-        finally:
-            sub.close()
+            try:
+                html = render_template(f"notices/{notice.kind}.html", staff=staff, **notice.data)
+            except Exception:   # one notice that cannot be shown must not end the screen's stream
+                log.exception("notice %s could not be rendered", notice.kind)
+                continue
+            yield sse(notice.kind, html)
 
-    return Response(generate(), mimetype="text/event-stream",
-                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    def ended() -> None:          # the server closes every response it was given, started or not
+        sub.close()
+        gate.leave()
+
+    response = Response(generate(), mimetype="text/event-stream",
+                        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    response.call_on_close(ended)
+    return response

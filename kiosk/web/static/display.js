@@ -135,13 +135,17 @@
   }
 
   // -- notices from the station ----------------------------------------------------
-  if (window.EventSource) {
+  function listen() {
     const source = new EventSource("/events");
     source.onopen = function () { body.dataset.live = "1"; refresh(); };   // catch up after a lost stream
-    source.onerror = function () { body.dataset.live = ""; };
+    source.onerror = function () {                 // refused (503, all streams taken): again after 10 s
+      body.dataset.live = "";
+      if (source.readyState === EventSource.CLOSED) { setTimeout(listen, 10000 + Math.random() * 2000); }
+    };
     source.addEventListener("call", onCall);
     source.addEventListener("queue", function () { refresh(); });
   }
+  if (window.EventSource) { listen(); }
   offerSound();
   tick();
   setInterval(tick, 1000);

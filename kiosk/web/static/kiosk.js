@@ -57,14 +57,18 @@
   // A paired staff device (the staff console on the LAN) has no residents' stream and no idle reset:
   // its session ends on the station's side (kiosk/members/sessions.py).
   const onConsole = body.dataset.console === "1";
-  if (window.EventSource && !onConsole) {
+  function listen() {
     const query = new URLSearchParams();
     if (body.dataset.cardMode) { query.set("mode", body.dataset.cardMode); }
     if (body.dataset.audience) { query.set("who", body.dataset.audience); }
     const source = new EventSource("/events" + (query.toString() ? "?" + query : ""));
-    // The screen marks whether it hears the station; a lost stream reconnects by itself.
+    // The screen marks whether it hears the station; a lost stream reconnects by itself, and one the
+    // station refused (503: all its streams taken) is asked for again after the Retry-After of 10 s.
     source.onopen = function () { body.dataset.live = "1"; };
-    source.onerror = function () { body.dataset.live = ""; };
+    source.onerror = function () {
+      body.dataset.live = "";
+      if (source.readyState === EventSource.CLOSED) { setTimeout(listen, 10000 + Math.random() * 2000); }
+    };
     // A screen that shows doors itself (a locker operation, the staff's lockers) stays quiet about them;
     // its parts can still follow each notice as a "vstation-<kind>" event on the body.
     const quiet = (body.dataset.quiet || "").split(" ");
@@ -99,6 +103,7 @@
       });
     });
   }
+  if (window.EventSource && !onConsole) { listen(); }
 
   ["pointerdown", "keydown"].forEach(function (ev) {
     document.addEventListener(ev, function () {
