@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, Demo
+from conftest import ROOT, Demo, demo_config
 
 pytestmark = pytest.mark.browser
 AXE = ROOT / "tests" / "vendor" / "axe-4.14.1.min.js"
@@ -126,6 +126,47 @@ def tour(browser, kiosk, lang: str) -> list[str]:
 @pytest.mark.parametrize("lang", LANGS)
 def test_every_screen_passes_axe_and_has_big_targets_and_type(browser, kiosk, lang):
     problems = tour(browser, kiosk, lang)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.fixture(scope="module")
+def calendar_kiosk(tmp_path_factory):
+    """The demo with its calendar (the week, holidays): the hours on the guide, home and idle screens."""
+    folder = tmp_path_factory.mktemp("a11y-calendar") / "demo"
+    demo_config(folder, calendar=True)
+    running = Demo(folder)
+    yield running
+    running.stop()
+
+
+def calendar_tour(browser, kiosk, lang: str) -> list[str]:
+    """The hours, the duty clock and the door-step steps in one language."""
+    problems: list[str] = []
+    page, sim = browser.new_page(viewport={"width": 1280, "height": 800}), browser.new_page()
+    sim.goto(kiosk.url + "/sim/")
+    page.goto(f"{kiosk.url}/lang/{lang}?next=/")
+    for path in ("/", "/welcome", "/guide", "/staff/duty/"):
+        page.goto(kiosk.url + path)
+        check_screen(page, f"{lang} {path}", problems)
+    page.locator("body[data-live='1']").wait_for(state="attached")
+    tap(sim, "李娜")
+    page.wait_for_url("**/staff/duty/tap?tap=*")
+    check_screen(page, f"{lang} duty tapped", problems)
+    page.goto(kiosk.url + "/help/")
+    for click, where in (("[data-category='door-step']", "building"), ("[data-building='barkor-1']", "unit"),
+                         ("[data-unit='2']", "door")):
+        page.locator(click).click()
+        page.wait_for_load_state("load")
+        check_screen(page, f"{lang} door-step {where}", problems)
+    page.goto(kiosk.url + "/?idle=1")
+    page.close()
+    sim.close()
+    return problems
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_hours_duty_and_door_step_screens_pass_axe_and_have_big_targets_and_type(browser, calendar_kiosk, lang):
+    problems = calendar_tour(browser, calendar_kiosk, lang)
     assert not problems, "\n".join(problems)
 
 

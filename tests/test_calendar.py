@@ -20,7 +20,6 @@ from test_queue_web import take_at_kiosk
 from kiosk import config as cfg
 from kiosk import demo, hardware
 from kiosk.base import outbox, store
-from kiosk.base.bus import Bus
 from kiosk.base.errors import ConfigError
 from kiosk.station import Station
 from kiosk.tickets.ticket import QueueError, TicketState
@@ -37,17 +36,8 @@ def config_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def station(config_path: Path, clock: LocalClock):
-    config = cfg.load(config_path)
-    conn = store.open_store(config.database_path)
-    demo.seed(conn)
-    outbox.forget(conn, 10**9)
-    conn.close()
-    hw = hardware.build(config)
-    st = Station(config, printer=hw.printer, reader=hw.reader, lockers=hw.lockers, bus=Bus(), clock=clock)
-    st.start()
-    yield st
-    st.stop()
+def station_clock(clock: LocalClock) -> LocalClock:
+    return clock                                    # the conftest's station keeps this clock
 
 
 def take(station: Station, service: str = "consult") -> str | dict:
@@ -144,7 +134,8 @@ def test_a_date_further_out_than_a_week_is_named_by_its_date(client, station, cl
     from kiosk.district import documents
 
     body = {"version": 1, "schema": 1, "settings": {"queue": {"hours": ["08:30-12:00"], "exceptions": [
-        {"date": "2027-03-01", "until": "2027-03-10", "closed": True, "reason": {"zh": "装修停业", "en": "Closed for works"}}]}}}
+        {"date": "2027-03-01", "until": "2027-03-10", "closed": True,
+         "reason": {"zh": "装修停业", "en": "Closed for works"}}]}}}
     assert documents.apply(station.db(), "config", body, sha256="c1", new_member_points=10,
                            timezone="Asia/Shanghai", now=clock()).status == "applied"
     clock.set("2027-03-02 10:00")

@@ -5,13 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import LocalClock, demo_config
+from conftest import LocalClock, demo_config, slips
 
 from drivers import paper
-from kiosk import config as cfg
-from kiosk import demo, hardware
 from kiosk.base import outbox, store
-from kiosk.base.bus import Bus
 from kiosk.members import cards
 from kiosk.members.cards import Member
 from kiosk.members.duty import DutyError
@@ -26,19 +23,19 @@ def clock() -> LocalClock:
 
 
 @pytest.fixture
-def station(tmp_path: Path, clock: LocalClock):
-    config = cfg.load(demo_config(tmp_path, calendar=True))
-    conn = store.open_store(config.database_path)
-    demo.seed(conn)
-    with store.transaction(conn):
-        cards.put(conn, Member("S002", "次仁", "staff", "grid-2", 10), CIREN)
-    outbox.forget(conn, 10**9)
-    conn.close()
-    hw = hardware.build(config)
-    st = Station(config, printer=hw.printer, reader=hw.reader, lockers=hw.lockers, bus=Bus(), clock=clock)
-    st.start()
-    yield st
-    st.stop()
+def config_path(tmp_path: Path) -> Path:
+    return demo_config(tmp_path, calendar=True)       # a forgotten duty ends at the calendar's closing
+
+
+@pytest.fixture
+def station_clock(clock: LocalClock) -> LocalClock:
+    return clock
+
+
+@pytest.fixture(autouse=True)
+def second_staff_member(station: Station) -> None:
+    with store.transaction(station.db()):
+        cards.put(station.db(), Member("S002", "次仁", "staff", "grid-2", 10), CIREN)
 
 
 def events(station: Station, prefix: str = "staff.") -> list[outbox.Event]:
@@ -60,9 +57,11 @@ def test_a_staff_member_taps_on_and_off_duty_and_the_district_hears_of_both(stat
     assert (off.kind, off.on_duty, off.shift.minutes(clock())) == ("off_duty", False, 555)
     assert station.duty.on_duty(station.db()) == []
     on_event, off_event = events(station)
-    assert (on_event.type, on_event.data["member_id"], on_event.data["duty_id"]) == ("staff.on_duty", "S001", on.shift.id)
+    assert (on_event.type, on_event.data["member_id"], on_event.data["duty_id"]) == \
+        ("staff.on_duty", "S001", on.shift.id)
     assert off_event.type == "staff.off_duty"
-    assert off_event.data == {"member_id": "S001", "duty_id": on.shift.id, "started_at": "2026-12-28T00:25:00.000+00:00",
+    assert off_event.data == {"member_id": "S001", "duty_id": on.shift.id,
+                              "started_at": "2026-12-28T00:25:00.000+00:00",
                               "ended_at": "2026-12-28T09:40:00.000+00:00", "minutes": 555, "auto": False}
 
 
@@ -100,7 +99,7 @@ def test_duty_hours_are_in_the_days_report_on_screen_and_on_paper(station, clock
     assert (report["李娜"].shifts, report["李娜"].minutes, report["李娜"].last_off) == (2, 215 + 190, None)
     assert (report["次仁"].minutes, report["次仁"].last_off) == (160, "2026-12-28T09:00:00.000+00:00")
     assert station.print_daily_report()
-    text = paper.text_of(station.printer.jobs[-1])
+    text = paper.text_of(slips(station)[-1])
     assert "值班" in text and "李娜 08:25–在岗  6 小时 45 分" in text and "次仁 14:20–17:00  2 小时 40 分" in text
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import tomllib
 
 import pytest
 
@@ -178,6 +179,7 @@ def test_help_categories_in_the_config_are_checked(config_path):
     with pytest.raises(ConfigError) as err:
         cfg.load(config_path)
     message = str(err.value)
+    added = len(tomllib.loads(text)["help"]["categories"])            # the index of the one appended
     assert 'help.categories: id "repairs" appears twice' in message
-    assert "help.categories[4].colour: is not a known key" in message
-    assert 'help.categories[4].details[0].id: found "Bad Id"' in message
+    assert f"help.categories[{added}].colour: is not a known key" in message
+    assert f'help.categories[{added}].details[0].id: found "Bad Id"' in message

@@ -25,6 +25,7 @@ from ..config.schedule import Schedule, SpecialDay, clock_text, period_text
 from .ticket import QueueError
 
 HORIZON_DAYS = 400           # a service closed for longer than this has no next opening
+WEEK_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ class Hours:
             periods = _within(periods, station_day)
         return Day(day, periods, service_special or station_special)
 
-    def week(self, start: date, days: int = 7) -> list[Day]:
+    def week(self, start: date, days: int = WEEK_DAYS) -> list[Day]:
         return [self.day(start + timedelta(days=n)) for n in range(days)]
 
     def local(self, moment: datetime) -> datetime:
@@ -82,13 +83,14 @@ class Hours:
     def open_until(self, moment: datetime) -> datetime | None:
         """When the open stretch around `moment` ends (None: closed now); periods that touch, also over
         midnight, are one stretch."""
-        return next((end for start, end in self._stretches(moment) if start <= moment < end), None)
+        return next((end for start, end in self._stretches(moment, WEEK_DAYS + 1) if start <= moment < end), None)
 
-    def _stretches(self, moment: datetime) -> Iterator[tuple[datetime, datetime]]:
-        """Open stretches (start, end) from the day of `moment` on, touching periods joined, in time order."""
+    def _stretches(self, moment: datetime, days: int = HORIZON_DAYS) -> Iterator[tuple[datetime, datetime]]:
+        """Open stretches (start, end) from the day of `moment` on for `days`, touching periods joined, in time
+        order (a stretch still open at the end ends there)."""
         today = self.local(moment).date()
         current: tuple[datetime, datetime] | None = None
-        for n in range(HORIZON_DAYS):
+        for n in range(days):
             day = today + timedelta(days=n)
             for start, end in self.day(day).periods:
                 a, b = self.at(day, start), self.at(day, end)
@@ -151,3 +153,18 @@ def closed(service: Service, hours: Hours, now: datetime) -> QueueError:
     when = f"{details['opens_date']} {details['opens_time']}" if details["opens_at"] else "not within a year"
     return QueueError("closed", f"{service.id} takes no tickets now (today: {periods}); it opens next "
                       f"{when} ({hours.zone})", service=service.id, **details)
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """The hours as the guide and idle screens show them: today, now, the next opening, the week ahead."""
+    today: Day
+    open_until: datetime | None        # open now: when this stretch ends
+    opens: dict[str, Any] | None       # closed now: the next opening (opening_details)
+    week: list[Day]                    # today and the six days after it
+
+
+def outlook(hours: Hours, now: datetime) -> Outlook:
+    today = hours.local(now).date()
+    until = hours.open_until(now)
+    return Outlook(hours.day(today), until, None if until else opening_details(hours, now), hours.week(today))

@@ -21,6 +21,7 @@ from . import (
     api,
     console_screens,
     display,
+    duty_screens,
     errors,
     help_screens,
     i18n,
@@ -77,17 +78,10 @@ def create_app(station: Station, *, simulated: bool = False, test_config: Mappin
     if console:
         _console_blueprints(app)
         return app
-    app.register_blueprint(screens.bp)
-    app.register_blueprint(queue_screens.bp)
-    app.register_blueprint(staff.bp)
-    app.register_blueprint(shop_screens.bp)
-    app.register_blueprint(display.bp)
-    app.register_blueprint(locker_screens.bp)
-    app.register_blueprint(locker_screens.staff_bp)
-    app.register_blueprint(help_screens.bp)
-    app.register_blueprint(task_screens.bp)
-    app.register_blueprint(print_screens.bp)
-    app.register_blueprint(print_screens.staff_bp)
+    for blueprint in (screens.bp, queue_screens.bp, staff.bp, duty_screens.bp, shop_screens.bp, display.bp,
+                      locker_screens.bp, locker_screens.staff_bp, help_screens.bp, task_screens.bp,
+                      print_screens.bp, print_screens.staff_bp):
+        app.register_blueprint(blueprint)
     stream.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(Blueprint("fonts", __name__, static_folder=BUNDLED_FONTS, static_url_path="/fonts"))

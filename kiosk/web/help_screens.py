@@ -8,10 +8,15 @@ masked and carries a one-time key, so a double tap asks once.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
 
 from ..base.clock import local_text
+from ..config.help import HelpCategory
+from ..help.address import Address, masked_text
 from ..help.desk import PREFERRED_TIMES, RequestError, mask_phone, valid_phone
 from ..help.slip import request_qr
 from ..help.words import STATES, STEPS, TIMES
@@ -46,6 +51,10 @@ def ask():
     if category is None:
         return _error(RequestError("unknown_category", "", status=404))
     answers = {"category": category.id}
+    if category.address:
+        step = _address_step(category, form, answers)
+        if step is not None:
+            return step
     phone = form.get("phone")
     if phone is None:
         return render_template("help/phone.html", category=category, answers=answers)
@@ -68,7 +77,39 @@ def ask():
     names = {d.id: d.text for d in category.details}
     return render_template("help/confirm.html", category=category, answers=answers, key=ledger.one_time_key(),
                            detail_names=[names[d] for d in details], time_label=TIMES[answers["time"]],
-                           phone_masked=mask_phone(phone))
+                           phone_masked=mask_phone(phone), address_masked=_masked(answers))
+
+
+def _address_step(category: HelpCategory, form: MultiDict[str, str], answers: dict[str, Any]) -> Any:
+    """Door-step service: the building, its unit and the door number, each a page of its own until given;
+    None once the address is whole (it is then in `answers`)."""
+    help_settings = station().config.help
+    building = help_settings.building(form.get("building"))
+    if building is None:
+        return render_template("help/building.html", category=category, answers=answers,
+                               buildings=help_settings.buildings)
+    answers["building"] = building.id
+    if building.units and form.get("unit") not in building.units:
+        return render_template("help/unit.html", category=category, answers=answers, building=building)
+    answers["unit"] = form.get("unit", "") if building.units else ""
+    door = form.get("door")
+    if door is None:
+        return render_template("help/door.html", category=category, answers=answers, building=building)
+    try:
+        station().requests.valid_address(category.id, (building.id, answers["unit"], door))
+    except RequestError as exc:
+        return render_template("help/door.html", category=category, answers=answers, building=building,
+                               error=words(exc)), exc.status
+    answers["door"] = door
+    return None
+
+
+def _masked(answers: dict[str, Any]) -> str:
+    """A door-step request's address as the confirm page shows it: the building only, like the phone."""
+    if not answers.get("building"):
+        return ""
+    where = Address(answers["building"], answers.get("unit", ""), answers["door"])
+    return masked_text(station().config.help, where, _, current_language())
 
 
 @bp.get("/no-consent")
@@ -82,11 +123,13 @@ def submit():
     """Record the request and print the slip; a retried confirm carries the same key and asks once."""
     form = request.form
     key = form.get("key", "")[:64]
+    address = (form.get("building"), form.get("unit"), form.get("door")) if form.get("building") else None
     try:
         req, _job = station().ask_for_help(form.get("category", ""), form.get("phone", ""),
                                               form.getlist("details"), form.get("time", ""),
                                               consent=form.get("consent") == "yes",
-                                              key=f"kiosk:{key}" if key else "", lang=current_language())
+                                              key=f"kiosk:{key}" if key else "", lang=current_language(),
+                                              address=address)
     except RequestError as exc:
         return _error(exc)
     return redirect(url_for("help.slip", request_id=req.id))

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from ..base.errors import Refusal
 from ..help.desk import RequestError
 from ..lockers.machine import LockerRefusal
+from ..members.duty import DutyError
 from ..members.ledger import LedgerError
 from ..shop.supermarket import ShopError
 from ..tickets.ticket import QueueError
@@ -26,7 +27,7 @@ from .i18n import localized
 def words(exc: Refusal) -> str:
     """What to tell a resident, member or staff member about this refusal, in the screen's language."""
     for kind, table in ((QueueError, _queue), (ShopError, _shop), (RequestError, _help), (LockerRefusal, _lockers),
-                        (LedgerError, _points)):
+                        (LedgerError, _points), (DutyError, _duty)):
         if isinstance(exc, kind):
             said = table().get(exc.code, _("没有成功，请找工作人员。"))
             return said(exc.details) if callable(said) else said
@@ -121,6 +122,11 @@ def _lockers() -> dict[str, str]:
             "nothing_deposited": _("这张卡没有存手机。"),
             "no_card": _("请刷卡。"),
             "busy": _("这个格子正在使用，请稍等。")}
+
+
+def _duty() -> dict[str, str]:
+    return {"not_staff": _("上岗、下岗请刷工作人员卡；会员卡请在首页刷卡签到。"),
+            "unknown_card": _("这张卡还没有登记，请找站点负责人。")}
 
 
 def _points() -> dict[str, str | Callable[[Mapping[str, Any]], str]]:

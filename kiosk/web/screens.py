@@ -11,6 +11,7 @@ from ..district import documents
 from ..members import ledger
 from .context import station
 from .staff import end_session
+from .hours_view import hours_view, on_duty, service_today
 from .tapped import forget_taps, tapped_member
 
 bp = Blueprint("screens", __name__)
@@ -39,14 +40,16 @@ def home():
         forget_taps()
         return redirect(url_for("screens.home"))
     to_rate = station().queue.last_to_rate(station().db())
-    return render_template("home.html", tiles=TILES, not_yet=NOT_YET, to_rate=to_rate)
+    return render_template("home.html", tiles=TILES, not_yet=NOT_YET, to_rate=to_rate, hours=hours_view(station()))
 
 
 @bp.get("/welcome")
 def welcome():
-    """The idle screen: who we are, when we are open, who is on duty, and the notices in turn."""
-    cfg = station().config
-    return render_template("welcome.html", guide=cfg.guide, notices=_notices())
+    """The idle screen: who we are, when we are open (today, now, and the week in turn with the notices),
+    who is on duty, and the notices."""
+    st = station()
+    return render_template("welcome.html", guide=st.config.guide, notices=_notices(), hours=hours_view(st),
+                           on_duty=on_duty(st))
 
 
 def _notices() -> list[dict[str, Any]]:
@@ -59,8 +62,12 @@ def _notices() -> list[dict[str, Any]]:
 
 @bp.get("/guide")
 def guide():
-    cfg = station().config
-    return render_template("guide.html", guide=cfg.guide, services=cfg.services)
+    """The service guide: the hours (today, now, the week), the services (with hours of their own), who is
+    on duty now (else the configured list), the station's notices."""
+    st = station()
+    cfg = st.config
+    return render_template("guide.html", guide=cfg.guide, services=cfg.services, hours=hours_view(st),
+                           own_hours={s.id: service_today(st, s) for s in cfg.services}, on_duty=on_duty(st))
 
 
 @bp.get("/checkin")

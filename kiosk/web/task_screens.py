@@ -13,10 +13,13 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from ..help.desk import RequestError, age_minutes
+from ..config.help import HelpSettings
+from ..help.address import full_text, masked_text
+from ..help.desk import ACCEPTED, DISPATCHED, HelpRequest, RequestError, age_minutes
 from ..help.words import HAND_BACK_REASONS, OUTCOMES, STATES, TIMES
 from ..members import cards
 from .context import station
+from .i18n import current_language
 from .refusals import words
 from .tapped import tapped_member
 
@@ -39,7 +42,15 @@ def mine():
     newest = max((t.updated_at for t in tasks), default=None)
     return render_template("tasks/list.html", member=member, tasks=tasks, categories=st.config.help,
                            times=TIMES, states=STATES, outcomes=OUTCOMES, age=lambda ts: age_text(age_minutes(ts, now)),
-                           newest_age=age_text(age_minutes(newest, now)) if newest else None)
+                           newest_age=age_text(age_minutes(newest, now)) if newest else None,
+                           address=lambda t: task_address(st.config.help, t))
+
+
+def task_address(settings: HelpSettings, task: HelpRequest) -> str:
+    """A door-step task's address for its member: whole while the task is theirs and open, like the phone
+    number; the building alone once it is done."""
+    shown = full_text if task.state in (DISPATCHED, ACCEPTED) else masked_text
+    return shown(settings, task.address, _, current_language())
 
 
 def age_text(minutes: int) -> str:
