@@ -96,15 +96,14 @@ class Agent:
         for doc in schemas.DOCUMENTS:
             self.handlers[self.topics.topic(doc)] = lambda payload, topic, doc=doc: self.documents.receive(doc, payload)
         self.commands = Commands(conn, config.station.id, load_key(config.mqtt), self._publish_result, {
-            "events.replay": lambda args: {"from_seq": self.replay_from(args["from_seq"]),
-                                           "acked_seq": self.drain.acked, "last_seq": self.drain.last_seq()},
+            "events.replay": self.replay,
             "config.resend": lambda args: {"documents": documents.resend(conn)},
             "diagnostics": lambda args: diagnostics.collect(conn, config, {"session": self.session,
                                                                            **self.drain.stats()}),
         })
         self.handlers[self.topics.topic("cmd/+")] = self.commands.receive
         self._next_results = 0.0
-        self._acks: list[int] = []
+        self._acks: list[tuple[int, int | None]] = []
         self._reported_error: str | None = None
         self._birth_mids: set[int] = set()
 
@@ -145,10 +144,10 @@ class Agent:
                 item = self.inbox.get_nowait()
             except queue.Empty:
                 break
-        if self._acks:                      # many acks in one go: forget once, up to the highest
-            upto, self._acks = max(self._acks), []
-            if self.drain.acknowledged(upto):
-                log.debug("district acknowledged up to seq %d", upto)
+        acks, self._acks = self._acks, []   # many acks in one go: each only moves forward, forgetting is batched
+        for upto, epoch in acks:
+            if self.drain.acknowledged(upto, epoch):
+                log.debug("district acknowledged up to seq %d (epoch %s)", upto, epoch or "current")
 
     def _handle(self, item: Any) -> None:
         """Act on one report: a PUBACK, a message from the district, a (dis)connection."""
@@ -180,8 +179,8 @@ class Agent:
     def _on_connected(self, item: Connected) -> None:
         """Count the session, publish the birth, (re)subscribe and re-send what was not acknowledged."""
         self.session = presence.next_session(self.conn)
-        info = self.link.publish(self.topics.status, presence.encode(presence.birth(self.session, self.started_at)),
-                                 qos=1, retain=True)
+        birth = presence.birth(self.session, self.started_at, outbox.current_epoch(self.conn))
+        info = self.link.publish(self.topics.status, presence.encode(birth), qos=1, retain=True)
         self._birth_mids = {info.mid}
         for topic in self.handlers:
             self.link.subscribe(topic, qos=1)
@@ -216,9 +215,13 @@ class Agent:
             self._next_results = now + 0.25
             self.commands.flush()
 
-    def replay_from(self, seq: int) -> int:
-        """Re-send events from `seq` on (for the `events.replay` command); the first seq that will go."""
-        return self.drain.replay_from(seq)
+    def replay(self, args: dict[str, Any]) -> dict[str, Any]:
+        """`events.replay`: re-send from `from_seq` of the current epoch (or of the older `epoch` named, whose
+        rows still here share the outbox's seq order); what will go, and where the outbox stands."""
+        epoch = args.get("epoch", self.drain.epoch)
+        start = args["from_seq"] if epoch <= self.drain.epoch else self.drain.last_seq() + 1
+        return {"from_seq": self.drain.replay_from(start), "acked_seq": self.drain.acked,
+                "last_seq": self.drain.last_seq(), "epoch": self.drain.epoch}
 
     def _telemetry_if_due(self) -> None:
         """Every telemetry_seconds, and at once when the drain's error state changes."""

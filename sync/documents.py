@@ -9,7 +9,6 @@ newer and passes the station's rules. Whatever is wrong is reported as a
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 from typing import Any
@@ -36,22 +35,19 @@ class Documents:
         if not payload:
             log.info("district cleared its retained %s; the applied one stays in force", doc)
             return None
-        if len(payload) > schemas.MAX_DOCUMENT_BYTES:
-            return documents.reject(self.conn, doc, None, [
-                f"{len(payload)} bytes, more than the {schemas.MAX_DOCUMENT_BYTES} allowed (not read)"])
         try:
-            value = json.loads(payload.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
-            return documents.reject(self.conn, doc, None, [f"not UTF-8 JSON ({exc})"])
+            value = schemas.decode(payload, limit=schemas.MAX_DOCUMENT_BYTES)
+        except schemas.BadPayload as exc:           # too large (unread), not JSON, nested too deep
+            return documents.reject(self.conn, doc, None, [str(exc)], code=exc.code)
         version = _version(value)
         schema_version = value.get("schema") if isinstance(value, dict) else None
         if isinstance(value, dict) and "schema" in value and schema_version not in schemas.DOCUMENT_SCHEMA_VERSIONS:
             return documents.reject(self.conn, doc, version, [
-                f"unknown schema version {schema_version!r} (this station reads "
-                f"{', '.join(map(str, schemas.DOCUMENT_SCHEMA_VERSIONS))})"])
+                f"unknown schema version {str(schema_version)[:40]} (this station reads "
+                f"{', '.join(map(str, schemas.DOCUMENT_SCHEMA_VERSIONS))})"], code="unknown_schema")
         problems = schemas.errors(schemas.DOCUMENTS[doc], value)
         if problems:
-            return documents.reject(self.conn, doc, version, problems)
+            return documents.reject(self.conn, doc, version, problems, code="invalid")
         effective, _ = documents.effective_config(self.conn, self.config)
         return documents.apply(self.conn, doc, value, sha256=documents.digest(payload),
                                new_member_points=effective.points.new_member,
@@ -61,4 +57,5 @@ class Documents:
 def _version(value: Any) -> int | None:
     """The document's version if it has a usable one (for the report of a rejected document)."""
     version = value.get("version") if isinstance(value, dict) else None
-    return version if isinstance(version, int) and not isinstance(version, bool) else None
+    usable = isinstance(version, int) and not isinstance(version, bool) and 1 <= version <= schemas.MAX_INT
+    return version if usable else None

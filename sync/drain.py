@@ -2,13 +2,16 @@
 
 A cursor walks the outbox from the district's last acknowledgement. Packs go
 out while fewer than `max_inflight` wait for their PUBACK and the district is
-at most `window_packs` behind; that window is the flow control that keeps the
-broker's queue for the district (mosquitto `max_queued_messages`, which drops
-silently) from overflowing. A pack refused by the broker (reason ≥ 0x80, e.g.
-135 not authorised) moves the cursor back to it and pauses with back-off: no
-event is ever skipped. A reconnect, or no ack progress for `ack_timeout_s`,
-re-sends from the acknowledgement; the district de-duplicates by event id.
-Only a few packs are ever in memory, whatever the backlog.
+at most `window_packs` packs (messages) and `window_packs * pack_events`
+events behind; that window is the flow control that keeps the broker's queue
+for the district (mosquitto `max_queued_messages`, which counts messages and
+drops silently) from overflowing. A pack refused by the broker (reason ≥
+0x80, e.g. 135 not authorised) moves the cursor back to it and pauses with
+back-off: no event is ever skipped; a reconnect ends the pause. A reconnect,
+or no ack progress for `ack_timeout_s`, re-sends from the acknowledgement; the
+district de-duplicates by event id. An acknowledgement names an epoch
+(kiosk/base/outbox.py): it covers a prefix of the outbox. Only a few packs are
+ever in memory, whatever the backlog.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import json
 import logging
 import sqlite3
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Callable
 
@@ -35,7 +39,7 @@ class Tuning:
     pack_events: int = 100
     pack_bytes: int = 256 * 1024
     max_inflight: int = 8             # packs waiting for their PUBACK (paho max_inflight too)
-    window_packs: int = 32            # packs sent beyond the district's acknowledgement
+    window_packs: int = 32            # packs sent beyond the district's acknowledgement (and × pack_events events)
     ack_timeout_s: float = 30.0       # no ack progress this long: re-send from the ack (doubles, ≤ 10 min)
     retry_min_s: float = 1.0          # pause after a refused pack (doubles, ≤ retry_max_s)
     retry_max_s: float = 60.0
@@ -88,6 +92,8 @@ class Drain:
         self.delivered = self.acked         # highest seq the broker accepted (PUBACK < 0x80)
         self.high_water = 0                 # highest seq ever published by this process
         self.inflight: dict[int, Pack] = {}
+        self.beyond: deque[int] = deque()   # the last seq of each pack sent on and beyond the acknowledgement
+        self.epoch = outbox.current_epoch(conn).epoch   # changes only by a restore, with sync stopped
         self.last_error: str | None = None
         self._pause_until = 0.0
         self._retry_s = self.tuning.retry_min_s
@@ -98,8 +104,13 @@ class Drain:
 
     # -- sending -------------------------------------------------------------
     def last_seq(self) -> int:
-        """The newest event in the outbox (an index lookup: cheap enough to poll)."""
-        return self.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
+        """The last seq written, even when the outbox is empty (one row of sqlite_sequence: cheap to poll)."""
+        return outbox.last_seq(self.conn)
+
+    def _window_open(self) -> bool:
+        """May one more pack go? Fewer than window_packs messages and window events beyond the ack."""
+        t = self.tuning
+        return len(self.beyond) < t.window_packs and self.cursor - self.acked < t.window_packs * t.pack_events
 
     def pump(self, ts: Callable[[], str] = now_rfc3339) -> int:
         """Publish packs while the window allows; return how many events went out."""
@@ -108,8 +119,7 @@ class Drain:
         if self.clock() < self._pause_until:
             return 0
         t, sent, newest = self.tuning, 0, self.last_seq()
-        while (self.cursor < newest and len(self.inflight) < t.max_inflight
-               and self.cursor - self.acked < t.window_packs * t.pack_events):
+        while self.cursor < newest and len(self.inflight) < t.max_inflight and self._window_open():
             pack = build_pack(self.conn, self.cursor, max_events=t.pack_events, max_bytes=t.pack_bytes, ts=ts())
             if pack is None:
                 break
@@ -120,6 +130,7 @@ class Drain:
             if self.cursor == self.acked:
                 self._ack_clock = self.clock()
             self.inflight[mid] = pack
+            self.beyond.append(pack.last)
             self.cursor = pack.last
             self.high_water = max(self.high_water, pack.last)
             sent += pack.count
@@ -151,18 +162,33 @@ class Drain:
         self.last_error = error
         self.cursor = max(self.acked, min(self.cursor, pack.first - 1))
         self.inflight.clear()               # later packs will go again after this one
+        self._rewound()
         self._pause_until = self.clock() + self._retry_s
         self._retry_s = min(self._retry_s * 2, self.tuning.retry_max_s)
 
     # -- the district's side -------------------------------------------------
-    def acknowledged(self, upto_seq: int) -> bool:
-        """The district has every event ≤ upto_seq: they will be forgotten (see `forget`)."""
-        upto = min(upto_seq, self.high_water)   # it cannot acknowledge what it was not sent
+    def covered(self, upto_seq: int, epoch: int | None = None) -> int | None:
+        """The seq of this outbox up to which an ack of (epoch, upto_seq) covers it (no epoch: ours);
+        None for an epoch newer than ours, which this station never wrote."""
+        epoch = self.epoch if epoch is None else epoch
+        if epoch > self.epoch:
+            log.warning("ignored events/ack for epoch %d: this station's epoch is %d", epoch, self.epoch)
+            return None
+        return outbox.ack_position(self.conn, epoch, upto_seq)
+
+    def acknowledged(self, upto_seq: int, epoch: int | None = None) -> bool:
+        """The district has every event up to (epoch, upto_seq): they will be forgotten (see `forget`)."""
+        covered = self.covered(upto_seq, epoch)
+        if covered is None:
+            return False
+        upto = min(covered, self.high_water)    # it cannot acknowledge what it was not sent
         if upto <= self.acked:
             return False
         self.acked = upto
         self.cursor = max(self.cursor, self.acked)
         self.delivered = max(self.delivered, self.acked)
+        while self.beyond and self.beyond[0] <= self.acked:
+            self.beyond.popleft()
         self._ack_clock = self.clock()
         self._ack_timeout = self.tuning.ack_timeout_s
         self.forget()
@@ -182,16 +208,26 @@ class Drain:
         return gone
 
     def reconnected(self) -> None:
-        """A new connection: whatever the district did not acknowledge goes again."""
+        """A new connection: whatever the district did not acknowledge goes again, at once (a pause
+        after a refused pack ends: the refusal may have been the old connection's)."""
         self.inflight.clear()
         self.cursor = self.acked
+        self._rewound()
+        self._pause_until = 0.0
+        self._retry_s = self.tuning.retry_min_s
         self._ack_clock = self.clock()
         self._ack_timeout = self.tuning.ack_timeout_s
 
     def replay_from(self, seq: int) -> int:
         """Send again from `seq` (the `events.replay` command); return the first seq that will go."""
         self.cursor = min(self.cursor, max(self.acked, seq - 1))
+        self._rewound()
         return self.cursor + 1
+
+    def _rewound(self) -> None:
+        """The cursor went back: packs beyond it will be sent again, and counted again then."""
+        while self.beyond and self.beyond[-1] > self.cursor:
+            self.beyond.pop()
 
     def _check_ack_timeout(self) -> None:
         """Delivered but never acknowledged (the district missed it): send again from the ack."""
@@ -202,6 +238,7 @@ class Drain:
             log.warning("no acknowledgement from the district for %.0f s: sending again from seq %d",
                         waited, self.acked + 1)
             self.cursor = self.acked
+            self._rewound()
             self._ack_clock = self.clock()
             self._ack_timeout = min(self._ack_timeout * 2, 600.0)
 

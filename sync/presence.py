@@ -12,6 +12,7 @@ from typing import Any
 
 from kiosk import __version__
 from kiosk.base.clock import now_rfc3339
+from kiosk.base.outbox import Epoch
 from kiosk.base.store import transaction
 
 # The last will is fixed when the client connects, so it carries no time: the
@@ -37,9 +38,10 @@ def next_session(conn: sqlite3.Connection) -> int:
     return rows[0][0]
 
 
-def birth(session: int, started: str) -> dict[str, Any]:
-    """The retained `online: true` of one connection."""
-    return {"online": True, "version": __version__, "started": started, "session": session, "ts": now_rfc3339()}
+def birth(session: int, started: str, epoch: Epoch) -> dict[str, Any]:
+    """The retained `online: true` of one connection, with the database's epoch (docs/mqtt.md, "Epoch")."""
+    return {"online": True, "version": __version__, "started": started, "session": session,
+            "epoch": epoch.epoch, "epoch_first_seq": epoch.first_seq, "ts": now_rfc3339()}
 
 
 def goodbye(session: int) -> dict[str, Any]:

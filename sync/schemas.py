@@ -1,28 +1,35 @@
-"""JSON schemas of the MQTT payloads (docs/mqtt.md), and the small validator that applies them.
+"""JSON schemas of the MQTT payloads (docs/mqtt.md), and the validator that applies them.
 
 These dictionaries are the one source: the code validates what the district
-sends with them, the tests check what the station sends against them, and a
-test holds docs/asyncapi.yaml equal to them. The validator covers the subset
-of JSON Schema used here (type, properties, required, additionalProperties,
-items, enum, minimum, maximum, minLength, maxLength, pattern, minItems, maxItems).
+sends with them, the tests check what the station sends against them (every
+event's `data` too: sync/event_schemas.py), and a test holds
+docs/asyncapi.yaml equal to them. The validator is sync/validation.py.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from typing import Any
 
-MAX_INBOUND_BYTES = 64 * 1024     # anything larger from the district is refused unread
+from . import validation
+from .event_schemas import EVENT_DATA
+from .validation import BadPayload, decode, errors  # noqa: F401  (the contract's one validator, re-exported)
+
+MAX_INBOUND_BYTES = 64 * 1024     # an events/ack larger than this is refused unread (documents: 1 MB, commands: 8 KB)
+MAX_INT = 2**63 - 1               # the largest integer the station stores (SQLite INTEGER): versions, seqs, epochs
 
 TIMESTAMP = {"type": "string", "description": "RFC 3339 time the payload was written"}
 NULLABLE_NUMBER = {"type": ["number", "null"]}
+EPOCH = {"type": "integer", "minimum": 1, "maximum": MAX_INT,
+         "description": "the station's history this belongs to: Unix ms when it began; a larger one after a restore. "
+                        "Always sent by this station; absent from stations older than epochs (read it as 0)"}
 
 ACK: dict[str, Any] = {
     "type": "object",
-    "description": "The district received every event up to upto_seq; the station may forget them.",
+    "description": "The district has every event up to (epoch, upto_seq) in (epoch, seq) order; the station "
+                   "forgets them. Without epoch: the station's current epoch.",
     "properties": {
-        "upto_seq": {"type": "integer", "minimum": 0},
+        "upto_seq": {"type": "integer", "minimum": 0, "maximum": MAX_INT},
+        "epoch": EPOCH,
         "ts": TIMESTAMP,
     },
     "required": ["upto_seq"],
@@ -38,6 +45,9 @@ STATUS: dict[str, Any] = {
         "started": TIMESTAMP,
         "session": {"type": "integer", "minimum": 1,
                     "description": "connections made so far; +1 on every (re)connect, kept across restarts"},
+        "epoch": EPOCH,
+        "epoch_first_seq": {"type": "integer", "minimum": 1, "maximum": MAX_INT,
+                            "description": "the seq the current epoch's first event has or will have"},
         "ts": TIMESTAMP,
     },
     "required": ["online"],
@@ -48,12 +58,15 @@ EVENT: dict[str, Any] = {
     "type": "object",
     "properties": {
         "id": {"type": "string", "description": "uuid: the district de-duplicates by it"},
-        "seq": {"type": "integer", "minimum": 1, "description": "+1 per event per station, forever"},
-        "type": {"type": "string"},
+        "seq": {"type": "integer", "minimum": 1,
+                "description": "+1 per event of the station's database; (epoch, seq) is unique and grows for ever"},
+        "epoch": EPOCH,
+        "type": {"type": "string", "description": "its data's schema is Data.<type>, one for each type the station "
+                                                  "writes (a newer station may add types: keep what you do not know)"},
         "ts": TIMESTAMP,
         "data": {"type": "object"},
     },
-    "required": ["id", "seq", "type", "ts", "data"],
+    "required": ["id", "seq", "type", "ts", "data"],        # epoch: always sent; absent only from older stations
     "additionalProperties": False,
 }
 
@@ -91,7 +104,8 @@ TELEMETRY: dict[str, Any] = {
             "depth": {"type": "integer", "minimum": 0},
             "oldest_age_s": NULLABLE_NUMBER,
             "acked_seq": {"type": "integer", "minimum": 0},
-            "last_seq": {"type": "integer", "minimum": 0},
+            "last_seq": {"type": "integer", "minimum": 0, "description": "the last seq written, forgotten or not"},
+            "epoch": EPOCH,
         }, "required": ["depth", "oldest_age_s", "acked_seq", "last_seq"]},
         "sync": {"type": "object", "properties": {
             "session": {"type": "integer", "minimum": 0},
@@ -122,9 +136,9 @@ def _document(description: str, body: dict[str, Any], required: list[str]) -> di
     return {
         "type": "object", "description": description,
         "properties": {
-            "version": {"type": "integer", "minimum": 1,
+            "version": {"type": "integer", "minimum": 1, "maximum": MAX_INT,
                         "description": "applied only if greater than the applied one"},
-            "schema": {"type": "integer", "minimum": 1,
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_INT,
                        "description": "the document format; this station reads 1 and refuses any other"},
             "ts": TIMESTAMP,
             **body,
@@ -159,8 +173,9 @@ ROSTER_DOC = _document(
                         "description": "the district's balance; null or absent: a new member gets the seed points"},
         },
         "required": ["member_id", "name", "role"], "additionalProperties": False}},
-     "as_of_seq": {"type": "integer", "minimum": 0,
-                   "description": "the station's outbox seq the balances include; default: the acknowledged seq"}},
+     "as_of_seq": {"type": "integer", "minimum": 0, "maximum": MAX_INT,
+                   "description": "the station's outbox seq (current epoch) the balances include; default: the "
+                                  "acknowledged seq; beyond the last seq the station wrote: refused"}},
     ["members"])
 
 CATALOG_DOC = _document(
@@ -228,18 +243,27 @@ COMMAND: dict[str, Any] = {
     "additionalProperties": False,
 }
 
+# `code` of a command result, by status (docs/mqtt.md has what each means); done has none (null).
+REFUSED_CODES = ["too_large", "no_key", "not_signed", "bad_signature", "malformed", "bad_id", "id_mismatch",
+                 "wrong_station", "bad_time", "expired", "too_long_lived", "from_the_future", "not_allowed",
+                 "bad_args", "replayed_nonce", "replayed_id", "expired_waiting"]
+FAILED_CODES = ["interrupted", "no_executor", "error", "no_such_slot", "busy", "fault", "not_printed",
+                "not_found", "unknown_member", "already_accepted", "already_done", "bad_points"]
+
 COMMAND_RESULT: dict[str, Any] = {
     "type": "object",
     "description": "On cmd/{id}/result: what became of a command (refused commands were never executed).",
     "properties": {
-        "id": {"type": "string"},
+        "id": {"type": "string", "description": "the {id} of the topic the command came on, whatever it was"},
         "name": {"type": ["string", "null"]},
         "status": {"type": "string", "enum": ["done", "failed", "refused"]},
-        "reason": {"type": ["string", "null"]},
+        "code": {"type": ["string", "null"], "enum": [*REFUSED_CODES, *FAILED_CODES, None],
+                 "description": "why it was refused or failed, for machines; null when done"},
+        "reason": {"type": ["string", "null"], "description": "the same in words, for people"},
         "result": {"type": "object"},
         "ts": TIMESTAMP,
     },
-    "required": ["id", "name", "status", "reason", "result", "ts"],
+    "required": ["id", "name", "status", "reason", "result", "ts"],      # code: always sent; older stations lack it
     "additionalProperties": False,
 }
 
@@ -259,8 +283,10 @@ COMMAND_ARGS: dict[str, dict[str, Any]] = {
         "points": {"type": "integer", "minimum": 0, "maximum": 100},
         "note": {"type": "string", "maxLength": 200}},
         "required": ["request_id", "member_id", "points"], "additionalProperties": False},
-    "events.replay": {"type": "object", "properties": {"from_seq": {"type": "integer", "minimum": 1}},
-                      "required": ["from_seq"], "additionalProperties": False},
+    "events.replay": {"type": "object", "properties": {
+        "from_seq": {"type": "integer", "minimum": 1, "maximum": MAX_INT},
+        "epoch": {**EPOCH, "description": "the epoch from_seq counts in (default: the current one)"}},
+        "required": ["from_seq"], "additionalProperties": False},
     "config.resend": NO_ARGS,
     "diagnostics": NO_ARGS,
 }
@@ -270,96 +296,18 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "ConfigDoc": CONFIG_DOC, "RosterDoc": ROSTER_DOC, "CatalogDoc": CATALOG_DOC, "NoticesDoc": NOTICES_DOC,
     "SignedCommand": SIGNED_COMMAND, "Command": COMMAND, "CommandResult": COMMAND_RESULT,
     **{f"Args.{name}": schema for name, schema in COMMAND_ARGS.items()},
+    **{f"Data.{name}": schema for name, schema in sorted({**EVENT_DATA, "command.result": COMMAND_RESULT}.items())},
 }
 
 
-class BadPayload(ValueError):
-    """A payload from the district that is not what the contract says (too big, not JSON, wrong shape)."""
-
-
-def errors(schema: dict[str, Any], value: Any, where: str = "$") -> list[str]:
-    """Every way `value` breaks `schema`, as 'where: what' lines (empty when it conforms)."""
-    types = schema.get("type")
-    if types is not None and not any(_is(t, value) for t in ([types] if isinstance(types, str) else types)):
-        return [f"{where}: expected {types}, found {_kind(value)}"]
-    found: list[str] = []
-    if "enum" in schema and value not in schema["enum"]:
-        found.append(f"{where}: expected one of {schema['enum']}, found {value!r}")
-    if "minimum" in schema and _is("number", value) and value < schema["minimum"]:
-        found.append(f"{where}: expected at least {schema['minimum']}, found {value!r}")
-    if "maximum" in schema and _is("number", value) and value > schema["maximum"]:
-        found.append(f"{where}: expected at most {schema['maximum']}, found {value!r}")
-    if "maxLength" in schema and isinstance(value, str) and len(value) > schema["maxLength"]:
-        found.append(f"{where}: longer than {schema['maxLength']} characters")
-    if "minLength" in schema and isinstance(value, str) and len(value) < schema["minLength"]:
-        found.append(f"{where}: shorter than {schema['minLength']} characters")
-    if "pattern" in schema and isinstance(value, str) and not re.search(schema["pattern"], value):
-        found.append(f"{where}: does not match {schema['pattern']}")
-    if isinstance(value, list):
-        found += _array_errors(schema, value, where)
-    if isinstance(value, dict):
-        found += _object_errors(schema, value, where)
-    return found
-
-
-def _array_errors(schema: dict[str, Any], value: list[Any], where: str) -> list[str]:
-    found = []
-    if len(value) < schema.get("minItems", 0) or len(value) > schema.get("maxItems", len(value)):
-        found.append(f"{where}: {len(value)} items, expected {schema.get('minItems', 0)} to "
-                     f"{schema.get('maxItems', 'any')}")
-    if "items" in schema:
-        for i, item in enumerate(value):
-            found += errors(schema["items"], item, f"{where}[{i}]")
-    return found
-
-
-def _object_errors(schema: dict[str, Any], value: dict[str, Any], where: str) -> list[str]:
-    found = [f"{where}: missing {name!r}" for name in schema.get("required", []) if name not in value]
-    properties = schema.get("properties", {})
-    extra = schema.get("additionalProperties", True)
-    for name, item in value.items():
-        if name in properties:
-            found += errors(properties[name], item, f"{where}.{name}")
-        elif extra is False:
-            found.append(f"{where}: unexpected {name!r}")
-        elif isinstance(extra, dict):
-            found += errors(extra, item, f"{where}.{name}")
-    return found
-
-
-def _is(kind: str, value: Any) -> bool:
-    """JSON Schema type test; a bool is never a number, and 3.0 counts as an integer."""
-    if kind == "integer":
-        return (isinstance(value, int) and not isinstance(value, bool)) or \
-            (isinstance(value, float) and value.is_integer())
-    if kind == "number":
-        return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value \
-            and value not in (float("inf"), float("-inf"))
-    return {"object": dict, "array": list, "string": str, "boolean": bool, "null": type(None)}[kind] is type(value)
-
-
-def _kind(value: Any) -> str:
-    return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null",
-            int: "integer", float: "number"}.get(type(value), type(value).__name__)
-
-
 def parse(schema: dict[str, Any], payload: bytes, *, limit: int = MAX_INBOUND_BYTES) -> Any:
-    """Decode a payload from the district and check it; raise BadPayload saying why not.
-
-    The size is checked before anything is decoded: an oversized payload is refused unread.
-    """
-    if len(payload) > limit:
-        raise BadPayload(f"{len(payload)} bytes, more than the {limit} allowed")
-    try:
-        value = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise BadPayload(f"not UTF-8 JSON ({exc})") from None
-    problems = errors(schema, value)
-    if problems:
-        raise BadPayload("; ".join(problems[:5]))
-    return value
+    """Decode a payload from the district and check it (sync/validation.py); raise BadPayload saying why not."""
+    return validation.parse(schema, payload, limit=limit)
 
 
-def parse_ack(payload: bytes) -> int:
-    """The `upto_seq` of a valid events/ack payload (raise BadPayload otherwise)."""
-    return int(parse(ACK, payload)["upto_seq"])
+def parse_ack(payload: bytes) -> tuple[int, int | None]:
+    """(upto_seq, epoch or None) of a valid events/ack payload (raise BadPayload otherwise)."""
+    ack = parse(ACK, payload)
+    return int(ack["upto_seq"]), (int(ack["epoch"]) if "epoch" in ack else None)
+
+

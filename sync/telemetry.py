@@ -102,6 +102,7 @@ def collect(conn: sqlite3.Connection, config: Config, *, started: float, sync: d
         **devices(conn, [s.id for s in config.lockers.slots], STALE_INTERVALS * config.mqtt.telemetry_seconds),
         "tickets_waiting": tickets_waiting(conn, config.station.timezone),
         "outbox": {"depth": outbox.depth(conn), "oldest_age_s": None if age is None else round(age, 1),
-                   "acked_seq": outbox.acked_seq(conn), "last_seq": last_seq},
+                   "acked_seq": outbox.acked_seq(conn), "last_seq": last_seq,
+                   "epoch": outbox.current_epoch(conn).epoch},
         "sync": sync,
     }

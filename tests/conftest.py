@@ -102,7 +102,23 @@ def station(config: cfg.Config, station_clock):
                  voice=hardware.build_voice(), clock=station_clock)
     st.start()
     yield st
+    problems = contract_problems(st.db())
     st.stop()
+    assert not problems, f"events that break their docs/asyncapi.yaml schema: {problems[:5]}"
+
+
+def contract_problems(conn) -> list[str]:
+    """Every way the events still in the outbox break the contract: the message's schema, and their type's
+    `Data.<type>` schema (sync/event_schemas.py), as a district checks them."""
+    from sync import schemas
+
+    problems = []
+    for event in outbox.take(conn, after_seq=0, limit=10**6):
+        message = event.as_message()
+        problems += [f"{event.type} #{event.seq}: {p}" for p in schemas.errors(schemas.EVENT, message)]
+        schema = schemas.SCHEMAS.get(f"Data.{event.type}")
+        problems += [f"{event.type} #{event.seq}: {p}" for p in schemas.errors(schema or {"enum": []}, event.data)]
+    return problems
 
 
 @pytest.fixture

@@ -156,8 +156,12 @@ class District:
 
     `packs` keeps every events payload as it arrived (re-sends included),
     `events` the first copy of each event by id, `status`/`telemetry` every
-    payload per station with its retain flag. Acks are `{"upto_seq": n}` with
-    n the highest seq below which nothing is missing; `acking` pauses them.
+    payload per station with its retain flag. It follows the epoch contract
+    (docs/mqtt.md, "Epoch"): positions per (station, epoch), starting at the
+    birth's `epoch_first_seq`; acks are `{"upto_seq": n, "epoch": e}` with n
+    the highest seq of that epoch below which nothing is missing; `acking`
+    pauses them. `collisions` lists any (station, epoch, seq) that came with
+    two different event ids: what the epoch exists to prevent.
     """
 
     def __init__(self, broker: Broker, *, username: str | None = None, password: str | None = None,
@@ -175,10 +179,13 @@ class District:
         self.status: list[tuple[str, dict, bool]] = []   # (station, payload, retained)
         self.telemetry: list[tuple[str, dict]] = []
         self.mismatches: list[str] = []
+        self.collisions: list[tuple[str, int, int]] = []
         self.acking = True
         self.ready = threading.Event()
-        self._seqs: dict[str, set[int]] = {}
-        self._upto: dict[str, int] = {}
+        self._seqs: dict[tuple[str, int], set[int]] = {}
+        self._upto: dict[tuple[str, int], int] = {}
+        self._ids: dict[tuple[str, int, int], str] = {}
+        self._latest: dict[str, int] = {}               # the newest epoch seen per station
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
         if username:
             self.client.username_pw_set(username, password)
@@ -207,36 +214,58 @@ class District:
         with self.lock:
             if leaf == "status":
                 self.status.append((station, payload, bool(msg.retain)))
+                if "epoch" in payload:                   # a birth: where its epoch's events begin
+                    self._start(station, payload["epoch"], payload["epoch_first_seq"])
             elif leaf == "telemetry":
                 self.telemetry.append((station, payload))
             elif leaf == "events":
-                self._take_pack(station, payload)
+                epochs = self._take_pack(station, payload)
                 if self.acking:
-                    self.ack(station)
+                    for epoch in epochs:
+                        self.ack(station, epoch)
 
-    def _take_pack(self, station: str, payload: dict) -> None:
+    def _start(self, station: str, epoch: int, first_seq: int) -> None:
+        if (station, epoch) not in self._upto:
+            self._upto[station, epoch] = first_seq - 1
+        self._latest[station] = max(self._latest.get(station, 0), epoch)
+
+    def _take_pack(self, station: str, payload: dict) -> list[int]:
+        """Store a pack's events once; the epochs it touched."""
         self.packs.append(payload)
-        seqs = self._seqs.setdefault(station, set())
+        touched = []
         for event in payload["events"]:
+            epoch = event.get("epoch", 0)
+            if (station, epoch) not in self._upto:       # an epoch no birth announced: it starts here
+                self._start(station, epoch, event["seq"] if self._latest.get(station) else 1)
             self.arrivals.append(event)
             if self.events.setdefault(event["id"], event) != event:
                 self.mismatches.append(event["id"])          # a re-send must be the same event
-            seqs.add(event["seq"])
-        upto = self._upto.get(station, 0)
-        while upto + 1 in seqs:
-            upto += 1
-        self._upto[station] = upto
+            if self._ids.setdefault((station, epoch, event["seq"]), event["id"]) != event["id"]:
+                self.collisions.append((station, epoch, event["seq"]))
+            self._seqs.setdefault((station, epoch), set()).add(event["seq"])
+            if epoch not in touched:
+                touched.append(epoch)
+        for epoch in touched:
+            upto, seqs = self._upto[station, epoch], self._seqs[station, epoch]
+            while upto + 1 in seqs:
+                upto += 1
+            self._upto[station, epoch] = upto
+        return touched
 
-    def ack(self, station: str) -> None:
-        """Acknowledge everything received without a gap so far."""
+    def ack(self, station: str, epoch: int | None = None) -> None:
+        """Acknowledge everything of `epoch` (default: the newest seen) received without a gap so far."""
         import json
 
-        self.client.publish(f"vstation/v1/{station}/events/ack",
-                            json.dumps({"upto_seq": self._upto.get(station, 0)}), qos=1)
+        epoch = self._latest.get(station, 0) if epoch is None else epoch
+        body = {"upto_seq": self._upto.get((station, epoch), 0)}
+        if epoch:
+            body["epoch"] = epoch
+        self.client.publish(f"vstation/v1/{station}/events/ack", json.dumps(body), qos=1)
 
-    def upto(self, station: str) -> int:
+    def upto(self, station: str, epoch: int | None = None) -> int:
+        """How far the district has every event of `epoch` (default: the station's newest epoch seen)."""
         with self.lock:
-            return self._upto.get(station, 0)
+            return self._upto.get((station, self._latest.get(station, 0) if epoch is None else epoch), 0)
 
     def close(self) -> None:
         self.client.disconnect()

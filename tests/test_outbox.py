@@ -40,7 +40,8 @@ def test_events_come_back_in_seq_order_with_their_data(conn):
     assert [e.seq for e in written] == [1, 2, 3, 4, 5]
     taken = outbox.take(conn, limit=3)
     assert [e.seq for e in taken] == [1, 2, 3]
-    assert taken[0].as_message() == {"id": written[0].id, "seq": 1, "type": "ticket.issued",
+    epoch = outbox.current_epoch(conn).epoch
+    assert taken[0].as_message() == {"id": written[0].id, "seq": 1, "epoch": epoch, "type": "ticket.issued",
                                      "ts": written[0].ts, "data": {"ticket_id": "T0"}}
     assert [e.seq for e in outbox.take(conn, after_seq=3)] == [4, 5]
 

@@ -98,28 +98,56 @@ def _now(delta_s: float) -> str:
 
 
 BAD = [
-    ("unsigned", lambda c: json.dumps(c).encode(), "not a signed command"),
-    ("malformed JSON", lambda c: b'{"command": "{", "hmac"', "not a signed command"),
-    ("bad signature", lambda c: signing.envelope(b"another-key-of-sixteen-bytes", c), "bad signature"),
+    ("unsigned", lambda c: json.dumps(c).encode(), "not a signed command", "not_signed"),
+    ("malformed JSON", lambda c: b'{"command": "{", "hmac"', "not a signed command", "not_signed"),
+    ("bad signature", lambda c: signing.envelope(b"another-key-of-sixteen-bytes", c), "bad signature",
+     "bad_signature"),
     ("signature of other bytes", lambda c: json.dumps({"command": json.dumps(c) + " ",
                                                        "hmac": json.loads(signing.envelope(KEY, c))["hmac"]}).encode(),
-     "bad signature"),
+     "bad signature", "bad_signature"),
     ("oversized", lambda c: signing.envelope(KEY, {**c, "args": {"slot": "U1", "reason": "x" * 9000}}),
-     "more than the 8192 allowed"),
-    ("expired", lambda c: signing.envelope(KEY, {**c, "ts": _now(-600), "expires": _now(-1)}), "expired at"),
-    ("living too long", lambda c: signing.envelope(KEY, {**c, "expires": _now(3 * 86400)}), "more than 24 h"),
+     "more than the 8192 allowed", "too_large"),
+    ("expired", lambda c: signing.envelope(KEY, {**c, "ts": _now(-600), "expires": _now(-1)}), "expired at",
+     "expired"),
+    ("living too long", lambda c: signing.envelope(KEY, {**c, "expires": _now(3 * 86400)}), "more than 24 h",
+     "too_long_lived"),
+    ("dated in the future", lambda c: signing.envelope(KEY, {**c, "ts": _now(3600), "expires": _now(3900)}),
+     "ahead of the station's clock", "from_the_future"),
     ("not on the list", lambda c: signing.envelope(KEY, {**c, "name": "shell.exec", "args": {}}),
-     "'shell.exec' is not on this station's list"),
-    ("bad args", lambda c: signing.envelope(KEY, {**c, "args": {"slot": 1, "reason": "x"}}), "bad args"),
+     "'shell.exec' is not on this station's list", "not_allowed"),
+    ("bad args", lambda c: signing.envelope(KEY, {**c, "args": {"slot": 1, "reason": "x"}}), "bad args", "bad_args"),
     ("extra args", lambda c: signing.envelope(KEY, {**c, "args": {"slot": "U1", "reason": "x", "all": True}}),
-     "bad args"),
-    ("wrong types", lambda c: signing.envelope(KEY, {**c, "nonce": 12345678901234567}), "malformed command"),
-    ("another station", lambda c: signing.envelope(KEY, {**c, "station": "other-01"}), "meant for station"),
+     "bad args", "bad_args"),
+    ("wrong types", lambda c: signing.envelope(KEY, {**c, "nonce": 12345678901234567}), "malformed command",
+     "malformed"),
+    ("another station", lambda c: signing.envelope(KEY, {**c, "station": "other-01"}), "meant for station",
+     "wrong_station"),
+    ("nested 3,000 deep", lambda c: b"[" * 3000 + b"]" * 3000, "nested deeper", "not_signed"),
+    ("signed args nested 2,000 deep", lambda c: _signed_with_deep_args(c, 2000), "nested deeper", "malformed"),
 ]
 
 
-@pytest.mark.parametrize("what,make,reason", BAD, ids=[b[0] for b in BAD])
-def test_a_bad_command_is_refused_reported_and_never_run(linked: Linked, what, make, reason):
+@pytest.mark.parametrize("length", [65, 300])
+def test_a_command_id_over_64_characters_is_refused_and_answered_on_its_own_topic(linked: Linked, length: int):
+    command_id = "c" * length
+    cmd = _cmd(id=command_id)
+    linked.pen.raw(command_id, signing.envelope(KEY, cmd))
+    result = answer(linked, command_id)                       # on cmd/{the whole id}/result
+    assert result["status"] == "refused" and result["code"] == "bad_id" and result["id"] == command_id
+    assert "1 to 64" in result["reason"]
+    assert linked.pen.result(command_id[:64]) is None         # not on the topic of its first 64 characters
+    assert linked.station.lockers.relay_pulses(linked.station.lockers.slot_ids[0]) == 0
+
+
+def _signed_with_deep_args(cmd: dict, depth: int) -> bytes:
+    """A well-signed command whose args hold an array nested `depth` deep (json.dumps itself cannot write it)."""
+    text = json.dumps({**cmd, "args": {"slot": "U1", "reason": "DEEP"}}, separators=(",", ":"))
+    text = text.replace('"DEEP"', "[" * depth + "]" * depth)
+    return json.dumps({"command": text, "hmac": signing.mac(KEY, text.encode())}).encode()
+
+
+@pytest.mark.parametrize("what,make,reason,code", BAD, ids=[b[0] for b in BAD])
+def test_a_bad_command_is_refused_reported_and_never_run(linked: Linked, what, make, reason, code):
     conn, slot = linked.db(), linked.station.lockers.slot_ids[0]
     taken = linked.station.take_ticket("consult")
     print_outcome(linked.station, taken.issued.ticket.id)     # the print worker is done with it
@@ -127,7 +155,7 @@ def test_a_bad_command_is_refused_reported_and_never_run(linked: Linked, what, m
     cmd = _cmd(args={"slot": slot, "reason": "x"})
     linked.pen.raw(cmd["id"], make(cmd))
     result = answer(linked, cmd["id"])
-    assert result["status"] == "refused" and reason in result["reason"], result
+    assert result["status"] == "refused" and reason in result["reason"] and result["code"] == code, result
     assert reported(linked, cmd["id"])["status"] == "refused"
     assert snapshot(conn) == before
     assert linked.station.lockers.relay_pulses(slot) == 0

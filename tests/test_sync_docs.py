@@ -52,13 +52,18 @@ def test_every_example_is_valid_under_its_schema():
         schema = resolve(message["payload"]["$ref"])
         for example in message.get("examples", []):
             assert schemas.errors(schema, example["payload"]) == [], example["name"]
+            for event in example["payload"].get("events", []):         # and each event's data under its type's
+                assert schemas.errors(schemas.SCHEMAS[f"Data.{event['type']}"], event["data"]) == []
 
 
 def test_the_ack_validator_accepts_what_the_schema_allows_and_nothing_else():
-    assert schemas.parse_ack(b'{"upto_seq": 0}') == 0
-    assert schemas.parse_ack(b'{"upto_seq": 42, "ts": "2026-11-22T00:00:00.000+00:00", "by": "x"}') == 42
+    assert schemas.parse_ack(b'{"upto_seq": 0}') == (0, None)
+    assert schemas.parse_ack(b'{"upto_seq": 42, "ts": "2026-11-22T00:00:00.000+00:00", "by": "x"}') == (42, None)
+    assert schemas.parse_ack(b'{"upto_seq": 42, "epoch": 1796162851894}') == (42, 1796162851894)
     for bad in (b'{"upto_seq": -1}', b'{"upto_seq": "1"}', b'{"upto_seq": null}', b'{"upto_seq": false}',
-                b'{"upto_seq": 1e400}', b'{"upto_seq": NaN}', b"{}", b"[]", b"1", b"", b'{"upto_seq": 1, "ts": 5}'):
+                b'{"upto_seq": 1e400}', b'{"upto_seq": NaN}', b"{}", b"[]", b"1", b"", b'{"upto_seq": 1, "ts": 5}',
+                b'{"upto_seq": 9223372036854775808}', b'{"upto_seq": 1, "epoch": 0}', b'{"upto_seq": 1, "epoch": 1.5}',
+                b'{"upto_seq": ' + b"[" * 3000 + b"]" * 3000 + b"}", b"[" * 3000 + b"]" * 3000):
         try:
             schemas.parse_ack(bad)
         except schemas.BadPayload:
@@ -74,3 +79,49 @@ def test_the_command_example_is_signed_as_documented_and_every_allowed_command_h
     assert schemas.errors(schemas.COMMAND, json.loads(example["command"])) == []
     assert set(commands.RUNS_IN) == set(schemas.COMMAND_ARGS)
     assert {f"Args.{name}" for name in schemas.COMMAND_ARGS} <= set(DOC["components"]["schemas"])
+
+
+MQTT_MD = (ROOT / "docs" / "mqtt.md").read_text(encoding="utf-8")
+
+
+def test_the_hmac_test_vectors_in_mqtt_md_are_what_the_station_computes():
+    import re
+
+    from sync import signing
+
+    section = MQTT_MD[MQTT_MD.index("**Test vectors**"):MQTT_MD.index("**Refused, never run**")]
+    key = re.search(r"the \d+ bytes of the text `([^`]+)`", section).group(1).encode()
+    vectors = re.findall(r"- command `(.+)`\n  hmac `([0-9a-f]{64})`", section)
+    assert len(vectors) == 2 and any(not text.isascii() for text, _ in vectors)
+    for text, mac in vectors:
+        assert signing.mac(key, text.encode("utf-8")) == mac
+        assert schemas.errors(schemas.COMMAND, json.loads(text)) == []
+
+
+def _codes_of_table(after: str) -> list[str]:
+    """The first column's codes of the markdown table that follows the text `after` in docs/mqtt.md."""
+    import re
+
+    rows = MQTT_MD[MQTT_MD.index(after):].split("\n\n", 2)[1]
+    return [c for c in re.findall(r"^\| `([a-z_]+)` \|", rows, flags=re.M) if c != "code"]
+
+
+def test_every_refusal_code_is_documented_with_its_meaning():
+    from sync.event_schemas import REJECTED_CODES
+
+    assert _codes_of_table("`code` says for machines what the reasons say in words:") == REJECTED_CODES
+    assert sorted(_codes_of_table("`cmd/{id}/result` with that `{id}` whole")) == sorted(schemas.REFUSED_CODES)
+    for code in schemas.FAILED_CODES:
+        assert f"`{code}`" in MQTT_MD[MQTT_MD.index("Which status goes with each outcome"):], code
+
+
+def test_the_demo_roster_in_mqtt_md_is_the_demo_stations_and_valid():
+    import re
+
+    from kiosk import demo
+
+    text = re.search(r"-t 'vstation/v1/demo-barkor-01/roster' -m '(.+?)'\n", MQTT_MD, flags=re.S).group(1)
+    roster = json.loads(text)
+    assert schemas.errors(schemas.ROSTER_DOC, roster) == []
+    assert [(m["member_id"], m["card_uid"], m["name"], m["role"], m["grid"]) for m in roster["members"]] == \
+        [(member.id, uid, member.name, member.role, member.grid) for member, uid in demo.ROSTER]

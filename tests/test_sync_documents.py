@@ -100,48 +100,74 @@ def test_a_retained_document_delivered_again_is_not_applied_twice(linked: Linked
     assert [e["data"]["doc"] for e in linked.events("config.rejected")] == []
 
 
+DEEP = b"[" * 3000 + b"]" * 3000
 BAD = [
-    ("malformed JSON", "roster", b'{"version": 9, "schema": 1, "members": [', "not UTF-8 JSON"),
-    ("not UTF-8", "notices", b"\xff\xfe{}", "not UTF-8 JSON"),
+    ("malformed JSON", "roster", b'{"version": 9, "schema": 1, "members": [', "not UTF-8 JSON", "not_json"),
+    ("not UTF-8", "notices", b"\xff\xfe{}", "not UTF-8 JSON", "not_json"),
     ("wrong types", "catalog", json.dumps({"version": "9", "schema": 1, "goods": [{"id": "x", "name": "x",
                                                                                    "price": "5"}]}).encode(),
-     "$.version: expected integer"),
+     "$.version: expected integer", "invalid"),
     ("negative price", "catalog", json.dumps({"version": 9, "schema": 1, "goods": [
-        {"id": "x", "name": {"zh": "x"}, "price": -5}]}).encode(), "expected at least 1"),
+        {"id": "x", "name": {"zh": "x"}, "price": -5}]}).encode(), "expected at least 1", "invalid"),
     ("oversized", "notices", b'{"version": 9, "schema": 1, "notices": [], "x": "' + b"y" * (1024 * 1024) + b'"}',
-     "more than the 1048576 allowed"),
+     "more than the 1048576 allowed", "too_large"),
     ("unknown schema version", "config", json.dumps({"version": 9, "schema": 2, "settings": {}}).encode(),
-     "unknown schema version 2"),
+     "unknown schema version 2", "unknown_schema"),
     ("stale version", "config", json.dumps({**CONFIG, "version": 2}).encode(),
-     "version 2 is not newer than the applied version 3"),
+     "version 2 is not newer than the applied version 3", "stale"),
     ("same version, other content", "config",
-     json.dumps({**CONFIG, "settings": {"points": {"per_hour": 5}}}).encode(), "not newer"),
+     json.dumps({**CONFIG, "settings": {"points": {"per_hour": 5}}}).encode(), "not newer", "stale"),
     ("config the station.toml reader refuses", "config", json.dumps({"version": 9, "schema": 1, "settings": {
         "queue": {"hours": ["18:00-08:00"]}, "points": {"per_hour": 1000}}}).encode(),
-     "settings.points.per_hour: found 1000, expected a number from 0 to 100"),
+     "settings.points.per_hour: found 1000, expected a number from 0 to 100", "rules"),
     ("roster with a card twice", "roster", json.dumps({"version": 9, "schema": 1, "members": [
         {"member_id": "A1", "card_uid": "ABCD1234", "name": "甲", "role": "member"},
-        {"member_id": "A2", "card_uid": "abcd1234", "name": "乙", "role": "member"}]}).encode(), "appears twice"),
+        {"member_id": "A2", "card_uid": "abcd1234", "name": "乙", "role": "member"}]}).encode(), "appears twice",
+     "rules"),
     ("roster with an unknown field", "roster", json.dumps({"version": 9, "schema": 1, "members": [
-        {"member_id": "A1", "name": "甲", "role": "member", "points": 5}]}).encode(), "unexpected 'points'"),
+        {"member_id": "A1", "name": "甲", "role": "member", "points": 5}]}).encode(), "unexpected 'points'",
+     "invalid"),
     ("notice ending before it starts", "notices", json.dumps({"version": 9, "schema": 1, "notices": [
         {"id": "a", "title": {"zh": "t"}, "body": {"zh": "b"}, "valid_from": iso(1), "valid_until": iso(0)}]}).encode(),
-     "valid_until is not after valid_from"),
+     "valid_until is not after valid_from", "rules"),
+    *[(f"{doc} nested 3,000 deep", doc, b'{"version": 9, "schema": 1, "x": ' + DEEP + b"}", "nested deeper",
+       "too_deep") for doc in schemas.DOCUMENTS],
+    ("a bare array 3,000 deep", "catalog", DEEP, "nested deeper", "too_deep"),
+    ("version 2^63", "config", json.dumps({**CONFIG, "version": 2**63}).encode(),
+     "expected at most 9223372036854775807", "invalid"),
+    ("version 1e300", "notices", b'{"version": 1e300, "schema": 1, "notices": []}', "expected at most", "invalid"),
+    ("as_of_seq 2^63", "roster", json.dumps({**ROSTER, "version": 9, "as_of_seq": 2**63}).encode(),
+     "expected at most 9223372036854775807", "invalid"),
+    ("as_of_seq beyond the station's events", "roster", json.dumps({**ROSTER, "version": 9,
+                                                                   "as_of_seq": 10**9}).encode(),
+     "beyond the last event this station wrote", "rules"),
 ]
 
 
-@pytest.mark.parametrize("what,doc,payload,reason", BAD, ids=[b[0] for b in BAD])
-def test_a_bad_document_is_rejected_with_its_reason_and_changes_nothing(linked: Linked, what, doc, payload, reason):
+@pytest.mark.parametrize("what,doc,payload,reason,code", BAD, ids=[b[0] for b in BAD])
+def test_a_bad_document_is_rejected_with_its_reason_and_changes_nothing(linked: Linked, what, doc, payload, reason,
+                                                                         code):
     linked.pen.document("config", CONFIG)                       # the last good one, in force
     outcome(linked, "config.applied", "config")
     st, conn = linked.station, linked.db()
     before = snapshot(conn)
     linked.pen.document(doc, payload)
     rejected = outcome(linked, "config.rejected", doc)[0]
-    assert any(reason in r for r in rejected["reasons"]), rejected
+    assert any(reason in r for r in rejected["reasons"]) and rejected["code"] == code, rejected
+    assert rejected["version"] in (None, 2, 3, 9) and schemas.errors(schemas.SCHEMAS["Data.config.rejected"], rejected) == []
     assert snapshot(conn) == before
     assert documents.applied_version(conn, "config") == 3
     assert [s.id for s in st.config.services] == ["legal"] and st.config.points.per_hour == 2
+
+
+def test_a_config_document_may_carry_the_help_categories(linked: Linked):
+    """The README's example: the `help` section of the district config, read as station.toml's [help]."""
+    help_section = {"categories": [{"id": "legal", "name": {"zh": "法律咨询"}, "details": [
+        {"id": "contract", "text": {"zh": "合同"}}]}]}
+    linked.pen.document("config", {"version": 4, "schema": 1, "settings": {"help": help_section}})
+    applied = outcome(linked, "config.applied", "config")[0]
+    assert applied["summary"] == {"sections": ["help"]}
+    assert [c.id for c in linked.station.config.help.categories] == ["legal"]
 
 
 def test_the_documents_size_cap_is_the_schemas():

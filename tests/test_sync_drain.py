@@ -146,12 +146,16 @@ def test_malformed_and_oversized_acks_are_ignored_with_a_log_line(tmp_path: Path
         assert wait_until(lambda: len(district.events) == 20, 10)
         bad = [b"not json", b'{"upto_seq": -1}', b'{"upto_seq": "20"}', b'{"upto_seq": true}', b"[20]",
                b'{"seq": 20}', b'{"upto_seq": 1.5}', b"\xff\xfe",
-               json.dumps({"upto_seq": 20, "x": "y" * 70_000}).encode()]
+               json.dumps({"upto_seq": 20, "x": "y" * 70_000}).encode(),
+               b"[" * 3000 + b"]" * 3000, b'{"upto_seq": 20, "x": ' + b"[" * 3000 + b"]" * 3000 + b"}",
+               b'{"upto_seq": 9223372036854775808}', b'{"upto_seq": 20, "epoch": 99999999999999999999}']
         for payload in bad:
             pub.publish(f"vstation/v1/{STATION}/events/ack", payload, qos=1).wait_for_publish(5)
         assert wait_until(lambda: caplog.text.count("ignored events/ack") == len(bad), 10)
         assert depth(db) == 20
         assert "more than the 65536 allowed" in caplog.text and "expected integer, found string" in caplog.text
+        assert "nested deeper than 32 levels" in caplog.text and "expected at most 9223372036854775807" in caplog.text
+        assert "Traceback" not in caplog.text and "failed" not in caplog.text
         pub.publish(f"vstation/v1/{STATION}/events/ack", b'{"upto_seq": 12}', qos=1).wait_for_publish(5)
         assert wait_until(lambda: depth(db) == 8, 10)
     finally:
@@ -218,3 +222,55 @@ def test_replay_resends_from_a_seq_but_never_before_the_ack(outbox_db, tmp_path:
     drain.pump()
     assert sent == [1, 11, 21, 15, 25]
     assert drain.replay_from(3) == 11                          # 1-10 are forgotten: they cannot go again
+
+
+def test_last_seq_is_the_last_seq_written_even_when_the_outbox_is_empty(outbox_db, config, tmp_path: Path):
+    from sync import telemetry
+
+    append_events(tmp_path / "station.db", 20)
+    drain = Drain(outbox_db, lambda payload: (1, 0), Tuning(pack_events=100))
+    drain.pump()
+    drain.acknowledged(20)
+    drain.forget(now=True)
+    assert outbox.depth(outbox_db) == 0
+    assert drain.last_seq() == 20                              # the docs' 1520/1520: acked = last, nothing waits
+    report = telemetry.collect(outbox_db, config, started=0.0, sync={}, last_seq=drain.last_seq())["outbox"]
+    assert (report["depth"], report["acked_seq"], report["last_seq"]) == (0, 20, 20)
+
+
+def test_a_refused_pack_goes_again_at_once_after_a_reconnect(outbox_db, tmp_path: Path):
+    append_events(tmp_path / "station.db", 30)
+    sent: list[int] = []
+
+    def publish(payload: bytes) -> tuple[int, int]:
+        sent.append(json.loads(payload)["events"][0]["seq"])
+        return len(sent), 0
+
+    drain = Drain(outbox_db, publish, Tuning(pack_events=10, retry_min_s=20), clock=lambda: 100.0)
+    drain.pump()
+    drain.published(1, 135, "Not authorized")                  # the ACL refused: pausing 20 s …
+    assert drain.pump() == 0
+    drain.reconnected()                                        # … until the link is healthy again
+    assert drain.pump() == 30 and sent[3:] == [1, 11, 21]
+
+
+def test_the_send_window_counts_messages_as_well_as_events(outbox_db, tmp_path: Path):
+    """Events trickling in one by one make one small pack each: mosquitto's max_queued_messages counts those
+    packs, so no more than window_packs of them may wait beyond the district's acknowledgement."""
+    sent: list[tuple[int, int]] = []
+
+    def publish(payload: bytes) -> tuple[int, int]:
+        events = json.loads(payload)["events"]
+        sent.append((events[0]["seq"], events[-1]["seq"]))
+        return len(sent), 0
+
+    drain = Drain(outbox_db, publish, Tuning(pack_events=100, window_packs=4))
+    for _ in range(50):
+        append_events(tmp_path / "station.db", 1)
+        drain.pump()
+        for mid in list(drain.inflight):
+            drain.published(mid, 0, "Success")                 # the broker took it: only the ack is missing
+    assert sent == [(1, 1), (2, 2), (3, 3), (4, 4)]            # 4 messages, not 50
+    drain.acknowledged(2)
+    drain.pump()
+    assert sent[4:] == [(5, 50)] and len(drain.beyond) == 3    # two freed places; the backlog goes as one pack

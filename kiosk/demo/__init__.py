@@ -91,8 +91,8 @@ def seed(conn: sqlite3.Connection, *, new_member_points: int = 10) -> None:
 
 
 def cards_text() -> str:
-    """The demo cards, for the start-up banner."""
-    lines = [f"  {uid}  {m.name} ({m.role}{', PIN ' + STAFF_PIN if m.role == 'staff' else ''})"
+    """The demo cards with their members' ids (what a district's roster for the demo names), for the banner."""
+    lines = [f"  {uid}  {m.id}  {m.name} ({m.role}{', PIN ' + STAFF_PIN if m.role == 'staff' else ''})"
              for m, uid in ROSTER]
     lines.append(f"  {UNKNOWN_CARD}  (not registered)")
     return "\n".join(lines)

@@ -66,7 +66,8 @@ def locker_open(station: Target, args: dict[str, Any]) -> tuple[str, dict[str, A
 def printer_test(station: Target, args: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """Print the staff's test page; a failure is also a `printer.fault` event."""
     printed = station.print_test_page()
-    return ("done" if printed else "failed"), {"printed": printed, "printer": station.printer_state()}
+    return ("done" if printed else "failed"), {"printed": printed, "printer": station.printer_state(),
+                                               "outcome": "printed" if printed else "not_printed"}
 
 
 @executor("queue.reset_day")
@@ -96,13 +97,15 @@ def run_pending(station: Target) -> int:
         try:
             if run is None:
                 status, result, reason = "failed", {}, f"the kiosk has no executor for {command.name}"
+                code = "no_executor"
             else:
                 status, result = run(station, command.args)
-                reason = None if status == "done" else str(result.get("outcome", "failed"))
+                code = None if status == "done" else str(result.get("outcome", "error"))
+                reason = code
         except Exception as exc:          # an executor's bug or a driver error: reported, not retried
             log.exception("district command %s (%s) failed", command.id, command.name)
-            status, result, reason = "failed", {}, f"{type(exc).__name__}: {exc}"[:300]
-        inbox.finish(conn, command, status, result, reason=reason)
+            status, result, reason, code = "failed", {}, f"{type(exc).__name__}: {exc}"[:300], "error"
+        inbox.finish(conn, command, status, result, reason=reason, code=code)
         log.info("district command %s (%s): %s", command.id, command.name, status)
     return count
 

@@ -37,6 +37,7 @@ class Outcome:
     version: int | None
     status: str                       # applied | unchanged | stale | rejected
     reasons: tuple[str, ...] = ()
+    code: str | None = None           # why it was rejected, for machines (config.rejected `code`)
     summary: dict[str, Any] = field(default_factory=dict)
 
 
@@ -90,9 +91,10 @@ def apply(conn: sqlite3.Connection, doc: str, body: dict[str, Any], *, sha256: s
     version = int(body["version"])
     ts = rfc3339(now)
     kind = KINDS[doc]
-    ctx = Context(new_member_points=new_member_points, today=now.astimezone(ZoneInfo(timezone)).date())
+    today = now.astimezone(ZoneInfo(timezone)).date()
     try:
         with store.transaction(conn):
+            ctx = Context(new_member_points=new_member_points, today=today, last_seq=outbox.last_seq(conn))
             current = applied(conn, doc)
             if current and current.version == version and current.sha256 == sha256:
                 return Outcome(doc, version, "unchanged")
@@ -100,7 +102,7 @@ def apply(conn: sqlite3.Connection, doc: str, body: dict[str, Any], *, sha256: s
                 raise _Refused("stale", [f"version {version} is not newer than the applied version {current.version}"])
             reasons = _check(kind, body, ctx)
             if reasons:
-                raise _Refused("rejected", reasons)
+                raise _Refused("rules", reasons)
             summary = kind.write(conn, body, ctx)
             conn.execute("INSERT INTO documents (kind, version, body, sha256, applied_at) VALUES (?, ?, ?, ?, ?) "
                          "ON CONFLICT (kind) DO UPDATE SET version = excluded.version, body = excluded.body, "
@@ -108,21 +110,25 @@ def apply(conn: sqlite3.Connection, doc: str, body: dict[str, Any], *, sha256: s
                          (doc, version, json.dumps(body, ensure_ascii=False), sha256, ts))
             outbox.append(conn, "config.applied", {"doc": doc, "version": version, "summary": summary}, ts=ts)
     except _Refused as refused:
-        return reject(conn, doc, version, refused.reasons, status=refused.status)
-    except sqlite3.IntegrityError as exc:              # a rule of the database the checks did not foresee
-        return reject(conn, doc, version, [f"cannot be written: {exc}"])
+        return reject(conn, doc, version, refused.reasons, code=refused.code)
+    except (sqlite3.IntegrityError, OverflowError) as exc:   # a rule of the database the checks did not foresee
+        return reject(conn, doc, version, [f"cannot be written: {exc}"], code="cannot_write")
     log.info("district %s version %d applied: %s", doc, version, summary)
     return Outcome(doc, version, "applied", summary=summary)
 
 
 def reject(conn: sqlite3.Connection, doc: str, version: int | None, reasons: list[str], *,
-           status: str = "rejected") -> Outcome:
-    """Report a document that changes nothing (`config.rejected`), in its own transaction."""
+           code: str = "invalid") -> Outcome:
+    """Report a document that changes nothing (`config.rejected` with its reasons and code), in its own transaction.
+
+    `code`: too_large, not_json, too_deep, unknown_schema, invalid (the schema), stale, rules (the
+    station's own checks) or cannot_write.
+    """
     reasons = [r[:300] for r in reasons[:MAX_REASONS]] or ["no reason given"]
     with store.transaction(conn):
-        outbox.append(conn, "config.rejected", {"doc": doc, "version": version, "reasons": reasons})
-    log.warning("district %s version %s %s: %s", doc, version, status, "; ".join(reasons))
-    return Outcome(doc, version, status, tuple(reasons))
+        outbox.append(conn, "config.rejected", {"doc": doc, "version": version, "code": code, "reasons": reasons})
+    log.warning("district %s version %s refused (%s): %s", doc, version, code, "; ".join(reasons))
+    return Outcome(doc, version, "stale" if code == "stale" else "rejected", tuple(reasons), code)
 
 
 def resend(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
@@ -143,9 +149,9 @@ def _check(kind: Any, body: dict[str, Any], ctx: Context) -> list[str]:
 
 
 class _Refused(Exception):
-    def __init__(self, status: str, reasons: list[str]) -> None:
-        super().__init__(status)
-        self.status, self.reasons = status, reasons
+    def __init__(self, code: str, reasons: list[str]) -> None:
+        super().__init__(code)
+        self.code, self.reasons = code, reasons
 
 
 # -- readers -------------------------------------------------------------------

@@ -33,21 +33,24 @@ class Command:
 
 
 def result_message(command_id: str, name: str | None, status: str, reason: str | None,
-                   result: dict[str, Any] | None = None, ts: str | None = None) -> dict[str, Any]:
-    """The payload of `cmd/{id}/result` and the data of its `command.result` event."""
-    return {"id": command_id, "name": name, "status": status, "reason": reason, "result": result or {},
-            "ts": ts or rfc3339(utc_now())}
+                   result: dict[str, Any] | None = None, ts: str | None = None, *,
+                   code: str | None = None) -> dict[str, Any]:
+    """The payload of `cmd/{id}/result` and the data of its `command.result` event; `code` says why a
+    command was refused or failed (sync/schemas.py REFUSED_CODES, FAILED_CODES), None when done."""
+    return {"id": command_id, "name": name, "status": status, "code": None if status == "done" else code,
+            "reason": reason, "result": result or {}, "ts": ts or rfc3339(utc_now())}
 
 
-def accept(conn: sqlite3.Connection, command: Command, nonce: str, *, now: datetime | None = None) -> str | None:
-    """Keep the nonce and queue the command, in one transaction; a refusal reason if either was seen before."""
+def accept(conn: sqlite3.Connection, command: Command, nonce: str, *,
+           now: datetime | None = None) -> tuple[str, str] | None:
+    """Keep the nonce and queue the command, in one transaction; (code, reason) if either was seen before."""
     ts = rfc3339(now or utc_now())
     with store.transaction(conn):
         conn.execute("DELETE FROM command_nonces WHERE expires < ?", (ts,))
         if conn.execute("SELECT 1 FROM command_nonces WHERE nonce = ?", (nonce,)).fetchone():
-            return "replayed: this nonce was already used"
+            return "replayed_nonce", "replayed: this nonce was already used"
         if conn.execute("SELECT 1 FROM inbox WHERE id = ?", (command.id,)).fetchone():
-            return "replayed: this command id was already used"
+            return "replayed_id", "replayed: this command id was already used"
         conn.execute("INSERT INTO command_nonces (nonce, command_id, expires) VALUES (?, ?, ?)",
                      (nonce, command.id, command.expires))
         conn.execute("INSERT INTO inbox (id, name, args, runs_in, expires, received_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -69,28 +72,30 @@ def claim(conn: sqlite3.Connection, runs_in: str, *, now: datetime | None = None
             if command.expires > ts:
                 conn.execute("UPDATE inbox SET state = 'running' WHERE id = ?", (command.id,))
                 return command
-            _finish(conn, command.id, command.name, "refused", "expired before it could run", {}, ts)
+            _finish(conn, command.id, command.name, "refused", "expired before it could run", {}, ts,
+                    code="expired_waiting")
 
 
 def finish(conn: sqlite3.Connection, command: Command, status: str, result: dict[str, Any], *,
-           reason: str | None = None, now: datetime | None = None) -> dict[str, Any]:
-    """Record what a run gave (done | failed) with its `command.result` event; the result message."""
+           reason: str | None = None, code: str | None = None, now: datetime | None = None) -> dict[str, Any]:
+    """Record what a run gave (done | failed, with a code) with its `command.result` event; the result message."""
     with store.transaction(conn):
-        return _finish(conn, command.id, command.name, status, reason, result, rfc3339(now or utc_now()))
+        return _finish(conn, command.id, command.name, status, reason, result, rfc3339(now or utc_now()), code=code)
 
 
 def _finish(conn: sqlite3.Connection, command_id: str, name: str, status: str, reason: str | None,
-            result: dict[str, Any], ts: str) -> dict[str, Any]:
-    message = result_message(command_id, name, status, reason, result, ts)
+            result: dict[str, Any], ts: str, *, code: str | None = None) -> dict[str, Any]:
+    message = result_message(command_id, name, status, reason, result, ts, code=code)
     conn.execute("UPDATE inbox SET state = 'done', status = ?, result = ?, finished_at = ? WHERE id = ?",
                  (status, json.dumps(message, ensure_ascii=False), ts, command_id))
     outbox.append(conn, "command.result", message, ts=ts)
     return message
 
 
-def refused(conn: sqlite3.Connection, command_id: str, name: str | None, reason: str) -> dict[str, Any]:
+def refused(conn: sqlite3.Connection, command_id: str, name: str | None, reason: str, *,
+            code: str) -> dict[str, Any]:
     """Report a command that is not run (bad signature, expired, replayed, …): only its event is written."""
-    message = result_message(command_id, name, "refused", reason)
+    message = result_message(command_id, name, "refused", reason, code=code)
     with store.transaction(conn):
         outbox.append(conn, "command.result", message, ts=message["ts"])
     return message
@@ -103,7 +108,8 @@ def interrupted(conn: sqlite3.Connection, runs_in: str) -> int:
         rows = conn.execute("SELECT id, name FROM inbox WHERE runs_in = ? AND state = 'running'",
                             (runs_in,)).fetchall()
         for command_id, name in rows:
-            _finish(conn, command_id, name, "failed", "interrupted by a restart; not run again", {}, ts)
+            _finish(conn, command_id, name, "failed", "interrupted by a restart; not run again", {}, ts,
+                    code="interrupted")
     return len(rows)
 
 

@@ -26,6 +26,7 @@ from ..members import roster
 class Context:
     new_member_points: int          # the seed rule in force (a roster's new members get it)
     today: date                     # the station's local day (an exception dated before it is refused)
+    last_seq: int = 0               # the last seq this station's outbox wrote (a roster's as_of_seq is at most it)
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,13 @@ def _write_config(conn: sqlite3.Connection, body: dict[str, Any], ctx: Context) 
 
 # -- roster: members, cards and district balances -----------------------------
 def _check_roster(body: dict[str, Any], ctx: Context) -> list[str]:
-    return roster.check_entries(body["members"])[1]
+    reasons = roster.check_entries(body["members"])[1]
+    as_of = body.get("as_of_seq")
+    if as_of is not None and as_of > ctx.last_seq:
+        # balances "as of" events not yet written would leave out this station's next entries
+        reasons.append(f"as_of_seq {as_of} is beyond the last event this station wrote ({ctx.last_seq}): "
+                       "the district cannot have counted it")
+    return reasons
 
 
 def _write_roster(conn: sqlite3.Connection, body: dict[str, Any], ctx: Context) -> dict[str, Any]:

@@ -10,6 +10,10 @@ carries a backup's name.
 A restore refuses a copy that fails `integrity_check`, refuses while the
 kiosk or sync holds the database, keeps the current database aside first,
 and writes the copy through SQLite (never by moving files under a live WAL).
+The restored database then begins a new epoch (docs/mqtt.md, "Epoch"):
+larger than both the replaced one's and the copy's, so the district can tell
+that the station's history was rewound and no seq it acknowledged passes for
+a new event.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from ..base import store
+from ..base import outbox, store
 from ..base.clock import Clock, utc_now
 from ..base.errors import AlreadyRunning, StoreError
 
@@ -98,14 +102,17 @@ def restore(src: Path, db_path: Path, *, clock: Clock = utc_now) -> Path | None:
             raise BackupError(f"{exc}: stop it first (sudo systemctl stop vstation-kiosk vstation-sync); "
                               "nothing changed") from None
         try:
-            aside = None
+            aside, replaced_epoch = None, 0
             if db_path.exists():
                 aside = backup(db_path, db_path.with_name(
                     f"{db_path.stem}.before-restore-{clock():%Y%m%dT%H%M%S%fZ}.db")).path
+                replaced_epoch = _epoch_of(db_path)
             live = store.connect(db_path)
             try:
                 copy.backup(live)
                 _check(live, str(db_path))
+                store.migrate(live)                  # a copy from before epochs gets one first
+                outbox.begin_epoch(live, after=replaced_epoch, now_ms=int(clock().timestamp() * 1000))
             finally:
                 live.close()
             return aside
@@ -116,6 +123,18 @@ def restore(src: Path, db_path: Path, *, clock: Clock = utc_now) -> Path | None:
         raise BackupError(f"restore of {src}: {exc}") from None
     finally:
         copy.close()
+
+
+def _epoch_of(db_path: Path) -> int:
+    """The epoch of the database about to be replaced (0 if it is older than epochs or unreadable)."""
+    try:
+        conn = store.open_store(db_path)
+    except StoreError:
+        return 0
+    try:
+        return outbox.current_epoch(conn).epoch
+    finally:
+        conn.close()
 
 
 def _check(conn: sqlite3.Connection, what: str) -> None:
