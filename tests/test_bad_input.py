@@ -148,3 +148,34 @@ def test_a_paper_job_index_is_plain_digits(client, station):
     assert client.get("/sim/paper.png?job=-1").status_code == 200
     for job in ("٠", "+0", " 0", "1", "-2"):
         assert client.get(f"/sim/paper.png?job={job}").status_code == 404, job
+
+
+@pytest.mark.parametrize("method, path", [("TRACE", "/api/v1/tickets"), ("DELETE", "/api/v1/health"),
+                                          ("PUT", "/api/v1/queue"), ("POST", "/guide")])
+def test_a_method_a_path_does_not_serve_is_405_with_allow(client, method, path):
+    response = client.open(path, method=method)
+    assert response.status_code == 405
+    allowed = {m.strip() for m in response.headers["Allow"].split(",")}
+    assert allowed == ({"POST", "OPTIONS"} if path.endswith("tickets") else {"GET", "HEAD", "OPTIONS"})
+    if path.startswith("/api/"):
+        assert response.get_json()["error"] == "method_not_allowed"
+
+
+@pytest.mark.parametrize("key, status", [("k" * 100, 201), ("550e8400-e29b-41d4-a716-446655440000", 201),
+                                         ("", 422), ("k" * 101, 422), ("a b", 422), ("\u00e4", 422)])
+def test_an_idempotency_key_is_what_the_document_says(client, key, status):
+    pattern = client.get("/api/v1/openapi.json").get_json()["paths"]["/api/v1/tickets"]["post"]["parameters"][0]
+    assert pattern["schema"]["pattern"] == "^[!-~]{1,100}$" and pattern["schema"]["maxLength"] == 100
+    response = client.post("/api/v1/tickets", json={"service": "consult"},
+                           headers={"Idempotency-Key": key.encode("utf-8").decode("latin-1")})
+    assert response.status_code == status, response.get_json()
+    if status == 422:
+        assert response.get_json()["error"] == "bad_idempotency_key"
+
+
+def test_the_document_names_this_stations_services(client, station):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    service = doc["components"]["schemas"]["TicketRequest"]["properties"]["service"]
+    assert service["enum"] == [s.id for s in station.config.services]
+    assert set(doc["paths"]["/api/v1/tickets"]["post"]["responses"]) == {"200", "201", "400", "404", "409", "413",
+                                                                          "415", "422", "503"}

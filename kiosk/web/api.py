@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 
 from flask import Blueprint, jsonify, request
@@ -14,13 +15,14 @@ from ..tickets.stats import board
 from ..tickets.ticket import QueueError
 from .context import station
 from .errors import api_error
-from .openapi import document
+from .openapi import IDEMPOTENCY_KEY, document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 FAULTS = {"paper_out", "offline"}
 TICKET_FIELDS = {"service", "priority", "language"}
 PAPER_LANGUAGES = ("zh", "bo", "en")
+KEY_PATTERN = re.compile(IDEMPOTENCY_KEY["pattern"])       # the document's rule, the code's rule
 
 
 @bp.errorhandler(QueueError)
@@ -69,8 +71,8 @@ def take_ticket():
     if language not in PAPER_LANGUAGES:
         return api_error(422, "bad_language", '"language" must be one of "zh", "bo", "en" (the paper\'s language)')
     key = request.headers.get("Idempotency-Key")
-    if key is not None and not 1 <= len(key) <= 100:
-        return api_error(422, "bad_idempotency_key", "Idempotency-Key must be 1 to 100 characters")
+    if key is not None and not KEY_PATTERN.fullmatch(key):
+        return api_error(422, "bad_idempotency_key", "Idempotency-Key must be 1 to 100 visible ASCII characters")
     taken = station().take_ticket(body["service"], priority=priority, request_key=key and f"api:{key}",
                                   lang=language)
     return _ticket(taken.issued, taken.job), 201 if taken.issued.new else 200
@@ -102,4 +104,5 @@ def queue():
 
 @bp.get("/openapi.json")
 def openapi():
-    return jsonify(document(__version__))
+    """This API's OpenAPI document, with this station's service ids."""
+    return jsonify(document(__version__, services=[s.id for s in station().config.services]))

@@ -8,7 +8,7 @@ import sqlite3
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed, SecurityError
 
 from ..base import store
 
@@ -42,11 +42,14 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        # a 405 keeps its Allow header (RFC 9110: the methods the resource does support)
+        allow = {"Allow": ", ".join(exc.valid_methods)} if isinstance(exc, MethodNotAllowed) and exc.valid_methods else {}
         if _is_api():
             code = (exc.name or "error").lower().replace(" ", "_")
-            return api_error(exc.code or 400, code, exc.description or exc.name)
+            body, status = api_error(exc.code or 400, code, exc.description or exc.name)
+            return body, status, allow
         return render_template("error.html", title=_("找不到这个页面") if exc.code == 404 else _("出错了"),
-                               message=_("请回到首页重新操作。")), exc.code
+                               message=_("请回到首页重新操作。")), exc.code, allow
 
     @app.errorhandler(sqlite3.OperationalError)
     def database_error(exc: sqlite3.OperationalError):
