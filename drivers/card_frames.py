@@ -40,7 +40,7 @@ _UID = re.compile(r"[0-9A-Fa-f]{4,20}")
 MAX_LINE = 64
 #: An RDM6300 UID counts when the same valid frame came again within this many seconds
 #: (a held card repeats its frame many times a second).
-REPEAT_WINDOW_S = 0.5
+REPEAT_WINDOW_S = 1.0
 
 
 def _xor(data: bytes) -> int:
@@ -103,16 +103,16 @@ class Rdm6300Stream:
         self.corrupt = 0
         self.skipped_bytes = 0
         self.unconfirmed = 0          # valid frames not (yet) repeated: their UID did not count
-        self._confirm = _Repeats(confirm_window_s, clock)
+        self._sightings = Debouncer(confirm_window_s, clock)   # "new" = not seen within the window
 
     def feed(self, chunk: bytes) -> list[str]:
         """Add bytes as they arrive; return the UIDs of the good frames completed that confirm one before."""
         uids = []
         for uid in self.frames(chunk):
-            if self._confirm.again(uid):
-                uids.append(uid)
-            else:
+            if self._sightings.accept(uid):       # a first sighting: wait for the frame to come again
                 self.unconfirmed += 1
+            else:
+                uids.append(uid)
         return uids
 
     def frames(self, chunk: bytes) -> list[str]:
@@ -137,23 +137,6 @@ class Rdm6300Stream:
                 del self._buffer[:1]  # look for the next 02, which may be inside this window
                 continue
             del self._buffer[:RDM6300_FRAME_LEN]
-
-
-class _Repeats:
-    """Which UIDs were seen before within ``window_s``: each sighting is remembered, a few at a time."""
-
-    def __init__(self, window_s: float, clock: Callable[[], float]) -> None:
-        self.window_s = window_s
-        self._clock = clock
-        self._seen: dict[str, float] = {}
-
-    def again(self, uid: str) -> bool:
-        """Record a sighting of ``uid``; True if it was also seen within the window before."""
-        now = self._clock()
-        last = self._seen.get(uid)
-        self._seen = {u: t for u, t in self._seen.items() if now - t <= self.window_s}
-        self._seen[uid] = now
-        return last is not None and now - last <= self.window_s
 
 
 class LineStream:

@@ -98,8 +98,8 @@ def ack_position(conn: sqlite3.Connection, epoch: int, upto_seq: int) -> int:
     """The seq up to which an acknowledgement of (epoch, upto_seq) covers this database's events.
 
     (epoch, seq) order is seq order here, so an ack covers a prefix: every event of an older
-    epoch, and this epoch's up to upto_seq. The current epoch (the common case) costs no scan;
-    an older one's bounds are found among the restored events, which come first.
+    epoch, and this epoch's up to upto_seq. The current epoch (the common case) costs no lookup;
+    an older one's bounds are two lookups in the index on (epoch, seq).
     """
     if epoch >= current_epoch(conn).epoch:
         return max(acked_seq(conn), min(upto_seq, last_seq(conn)))
@@ -111,7 +111,8 @@ def ack_position(conn: sqlite3.Connection, epoch: int, upto_seq: int) -> int:
 
 
 def _first_seq(conn: sqlite3.Connection, condition: str, epoch: int) -> int | None:
-    row = conn.execute(f"SELECT seq FROM events WHERE {condition} ORDER BY seq LIMIT 1", (epoch,)).fetchone()
+    """The first seq of the events that meet `condition` on their epoch (index events_epoch: no walk)."""
+    row = conn.execute(f"SELECT seq FROM events WHERE {condition} ORDER BY epoch, seq LIMIT 1", (epoch,)).fetchone()
     return row[0] if row else None
 
 
