@@ -130,6 +130,8 @@ def demo_station(folder: Path, *, replace: dict[str, str] | None = None) -> tupl
     path = demo.write_config(folder)
     port = free_port()
     text = path.read_text(encoding="utf-8").replace("127.0.0.1:8080", f"127.0.0.1:{port}")
+    # its staff console on a free loopback port: another station on this machine may hold 8443
+    text = text.replace('listen = "0.0.0.0:8443"', f'listen = "127.0.0.1:{free_port()}"')
     for old, new in (replace or {}).items():
         assert old in text, old
         text = text.replace(old, new)

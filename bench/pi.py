@@ -39,18 +39,26 @@ RUNS = [
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("pis", nargs="*", default=list(PI_NAMES), choices=list(PI_NAMES))
+    parser.add_argument("pis", nargs="*", metavar="{pi4,zero2w,here}",
+                        help="stand-ins to run (default: pi4 zero2w); here: this machine, no quota, same sizes")
     parser.add_argument("--only", nargs="*", default=None, help="benchmark file names (default: all)")
     args = parser.parse_args()
+    unknown = set(args.pis) - {*PI_NAMES, "here"}
+    if unknown:
+        parser.error(f"unknown stand-in(s) {', '.join(sorted(unknown))}: expected pi4, zero2w or here")
     failed = 0
-    for pi in args.pis:
-        pi_group(pi)                     # fails early and clearly without root or cgroup v1
+    for pi in args.pis or list(PI_NAMES):
+        if pi != "here":
+            pi_group(pi)                 # fails early and clearly without root or cgroup v1
         for script, extra in RUNS:
             if args.only and script not in args.only:
                 continue
-            print(f"\n=== {script} {' '.join(extra)} · {PI_NAMES[pi]} stand-in ===", flush=True)
+            where = "this machine" if pi == "here" else f"{PI_NAMES[pi]} stand-in"
+            print(f"\n=== {script} {' '.join(extra)} · {where} ===", flush=True)
             t0 = time.monotonic()
-            code = subprocess.call([sys.executable, str(HERE / script), *extra], env={**os.environ, "VSTATION_PI": pi})
+            env = {k: v for k, v in os.environ.items() if k != "VSTATION_PI"}
+            code = subprocess.call([sys.executable, str(HERE / script), *extra],
+                                   env=env if pi == "here" else {**env, "VSTATION_PI": pi})
             print(f"--- {script}: exit {code} after {time.monotonic() - t0:.0f} s", flush=True)
             failed += code != 0
     return 1 if failed else 0

@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import ROOT, free_port, measured, setting
+from _common import ROOT, demo_station, free_port, measured, setting
 
 SETTLE_S = 10.0
 HEADLESS = os.environ.get("VSTATION_HEADLESS", "new")   # Chromium's full browser, headless (not the old shell)
@@ -43,10 +43,10 @@ CHROMIUM_LOW = ["--renderer-process-limit=1", "--disable-site-isolation-trials",
                 "--media-cache-size=1048576", "--aggressive-cache-discard"]
 
 
-#: cog's options for a one-page kiosk (systemd/vstation-browser-cog.service): no media stack, no page cache.
-COG_LEAN = ["--doc-viewer", "--enable-media=false", "--enable-webaudio=false", "--enable-media-stream=false",
-            "--enable-webrtc=false", "--enable-page-cache=false", "--enable-site-specific-quirks=false",
-            "--web-mem-limit=96", "--web-check-interval=10"]
+#: cog as systemd/vstation-browser-cog.service starts it (on the headless platform instead of DRM).
+COG_UNIT = ["--media-playback-requires-user-gesture=false", "--enable-page-cache=false",
+            "--enable-developer-extras=false", "--web-mem-limit=160", "--web-check-interval=10"]
+COG_ENV = {"MALLOC_ARENA_MAX": "2", "JSC_useJIT": "false"}
 
 
 def pss_kb(pid: int) -> int:
@@ -154,8 +154,10 @@ def browsers(url: str, profile: Path) -> dict[str, list[str]]:
     }
     cog = shutil.which("cog")
     if cog:
-        found["WPE WebKit cog (headless platform)"] = [cog, "--platform=headless", url]
-        found["WPE WebKit cog, lean (as vstation-browser-cog.service)"] = [cog, "--platform=headless"] + COG_LEAN + [url]
+        found["WPE WebKit cog, defaults (headless platform)"] = [cog, "--platform=headless", url]
+        found["WPE WebKit cog as vstation-browser-cog.service starts it"] = ["env", *(f"{k}={v}" for k, v in
+                                                                              COG_ENV.items()),
+                                                                         cog, "--platform=headless", *COG_UNIT, url]
     return found
 
 
@@ -166,7 +168,7 @@ def measure_browser(name: str, argv: list[str], port: int, settle_s: float,
     proc = subprocess.Popen(argv, **measured(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
                                              start_new_session=True))
     try:
-        if not wait_for(lambda: connections_to(port) >= 1, 60):
+        if not wait_for(lambda: connections_to(port) >= 1, 240):       # a Zero 2 W quota loads slowly
             print(f"{name}: the page never opened its live stream (did it load?)")
             return None
         time.sleep(settle_s)
@@ -184,9 +186,11 @@ def measure_browser(name: str, argv: list[str], port: int, settle_s: float,
 def main(settle_s: float) -> None:
     print(f"station memory, kiosk, sync and browsers {setting()}")
     with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "demo"
+        demo_station(folder)             # the demo's station.toml, its console on a free port
         port = free_port()
         demo = subprocess.Popen([sys.executable, "-m", "kiosk", "run", "--simulate", "--port", str(port),
-                                 "--data-dir", str(Path(tmp) / "demo")],
+                                 "--data-dir", str(folder)],
                                 **measured(cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         try:
             url = f"http://127.0.0.1:{port}/"
