@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from district.db.engine import reading
 from district.db.schema import commands, events, health, positions, rejects, stations
+from kiosk.base.clock import utc_now
 from sync.commands import verify
 
 STATION = "lhasa-cg-barkor-01"
@@ -177,3 +178,22 @@ def test_a_hole_the_station_can_no_longer_fill_is_counted_as_lost_and_ingest_goe
         detail = conn.execute(select(rejects.c.last_detail).where(rejects.c.kind == "lost")).scalar()
         status = conn.execute(select(commands.c.status).where(commands.c.id == command_id)).scalar()
     assert "seq 1-3" in detail and status == "done"
+
+
+def test_a_document_for_all_reaches_a_station_at_its_birth_retained_and_its_outcome_is_kept(rig, twin):
+    from district import documents
+    from district.db.engine import writing
+    from district.db.schema import deliveries
+
+    notice = {"id": "water", "title": {"zh": "停水通知"}, "body": {"zh": "周三停水"},
+              "valid_from": "2026-11-22T00:00:00+08:00", "valid_until": "2026-11-26T00:00:00+08:00"}
+    with writing(rig.engine) as conn:
+        documents.publish(conn, "notices", [notice], target=documents.ALL, by="test", now=utc_now())
+    twin.birth()                           # the hub publishes what this station's topic lacks
+    assert wait_until(lambda: "notices" in twin.documents, 10)
+    assert twin.documents["notices"]["version"] == 1 and twin.documents["notices"]["notices"] == [notice]
+    twin.send([twin.event("config.applied", {"doc": "notices", "version": 1, "summary": {"notices": 1}})])
+    assert twin.wait_acked(1)
+    with reading(rig.engine) as conn:
+        row = conn.execute(select(deliveries).where(deliveries.c.station_id == STATION)).one()
+    assert (row.kind, row.published_version, row.applied_version) == ("notices", 1, 1)
