@@ -49,6 +49,14 @@ def one(conn: Connection, station: str, now: datetime, limits: AlertSettings) ->
     return StationRow(row, alerts.of_station(row, now, limits)) if row else None
 
 
+def registered(conn: Connection, *, with_removed: bool = False) -> list[Any]:
+    """The stations of the registry by id (id, name, state figures), removed ones only if asked."""
+    query = select(stations).order_by(stations.c.id)
+    if not with_removed:
+        query = query.where(stations.c.removed_at.is_(None))
+    return list(conn.execute(query))
+
+
 def event_log(conn: Connection, station: str, *, kind: str | None = None, limit: int = 100) -> list[Any]:
     query = select(events).where(events.c.station_id == station)
     if kind:

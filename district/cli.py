@@ -97,13 +97,11 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _stations(engine) -> int:
-    from sqlalchemy import select
-
+    from . import board
     from .db.engine import reading
-    from .db.schema import stations
 
     with reading(engine) as conn:
-        for row in conn.execute(select(stations).order_by(stations.c.id)):
+        for row in board.registered(conn, with_removed=True):
             state = "removed" if row.removed_at else ("online" if row.online else "offline")
             print(f"{row.id}\t{row.name}\t{state}\tversion {row.version or '-'}\tepoch {row.epoch or '-'}")
     return 0

@@ -14,7 +14,6 @@ import sqlite3
 import tomllib
 import urllib.request
 from datetime import datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest

@@ -14,7 +14,6 @@ import signal
 import subprocess
 import sys
 
-import pytest
 from conftest import ROOT, wait_until
 from hub import Rig
 from mosquitto import station_config

@@ -15,10 +15,8 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 
-from .. import documents, roster_csv
-from ..db.schema import stations
+from .. import board, documents, roster_csv
 from ..errors import Refused
 from .auth import require
 from .context import console, now, read, write
@@ -29,16 +27,11 @@ RIGHT = {"notices": "dispatch", "config": "publish", "roster": "publish", "catal
 LANGS = ("zh", "en", "bo")
 
 
-def _targets(conn) -> list[Any]:
-    return list(conn.execute(select(stations.c.id, stations.c.name).where(stations.c.removed_at.is_(None))
-                             .order_by(stations.c.id)))
-
-
 @bp.get("/")
 @require("view")
 def overview():
     with read() as conn:
-        targets = _targets(conn)
+        targets = board.registered(conn)
         matrix = {t.id: documents.status(conn, t.id) for t in targets}
         history = documents.history(conn, limit=30)
     return render_template("documents.html", targets=targets, matrix=matrix, history=history,
@@ -53,7 +46,7 @@ def edit(kind: str):
     target = request.args.get("target", documents.ALL)
     with read() as conn:
         current = documents.latest(conn, kind, target)
-        targets = _targets(conn)
+        targets = board.registered(conn)
     content = current.body[documents.BODY_FIELD[kind]] if current else ([] if kind != "config" else {})
     return render_template("document_edit.html", kind=kind, target=target, targets=targets, current=current,
                            content=content, text=json.dumps(content, ensure_ascii=False, indent=2),
