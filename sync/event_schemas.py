@@ -121,13 +121,16 @@ LOCKERS: dict[str, dict[str, Any]] = {
 
 REQUEST = {"request_id": UUID, "member_id": ID}
 HELP: dict[str, dict[str, Any]] = {
-    "request.created": _data("A resident asked for help at the screen (the phone number stays at the station).", {
+    "request.created": _data("A resident asked for help at the screen (the phone number and the door stay at the "
+                             "station).", {
         "request_id": UUID, "number": {"type": "string", "pattern": "^[0-9]{4,}$"}, "category": ID,
         "details": {"type": "array", "items": ID, "maxItems": 20},
         "preferred_time": {"type": "string", "enum": ["today_am", "today_pm", "tomorrow_am", "tomorrow_pm",
                                                       "this_week"]},
         "phone_masked": {"type": "string", "pattern": "^1[0-9]{2}[*]{4}[0-9]{4}$"},
-        "consent": {"type": "boolean", "enum": [True]}, "lang": {"type": "string", "enum": ["zh", "bo", "en"]}}),
+        "consent": {"type": "boolean", "enum": [True]}, "lang": {"type": "string", "enum": ["zh", "bo", "en"]},
+        "building": {**ID, "description": "door-step service only: the building's id (unit and door stay at "
+                                          "the station, for the member who takes it)"}}, optional=("building",)),
     "request.dispatched": _data("The district's request.dispatch gave it to a member.", {
         **REQUEST, "points": {"type": "integer", "minimum": 0, "maximum": 100}}),
     "request.accepted": _data("The member accepted it at the station.", REQUEST),
