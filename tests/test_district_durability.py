@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from test_sync_drain import append_events, depth
 
 from district.db.engine import reading
-from district.db.schema import events
+from district.db.schema import events, stations
 from kiosk import config as cfg
 
 STATION = "demo-barkor-01"
@@ -106,3 +106,37 @@ def test_a_stopped_postgresql_gets_no_ack_loses_nothing_and_ingest_resumes(tmp_p
     finally:
         stop(sync)
         rig.close()
+
+
+def test_a_station_restored_from_a_backup_is_recognised_and_both_histories_are_kept(tmp_path):
+    rig = Rig(tmp_path / "district")
+    path, station_db = linked_station(rig, tmp_path / "station")
+    rig.start_hub()
+    try:
+        append_events(station_db, 10)
+        sync = start_sync(path, tmp_path / "station")
+        assert wait_until(lambda: depth(station_db) == 0 and hub_counts(rig)[0] == 10, 60)
+        backup = vstation_cli("--config", str(path), "backup", str(tmp_path / "backups"))
+        append_events(station_db, 5)                                   # after the backup: lost by the restore
+        assert wait_until(lambda: depth(station_db) == 0 and hub_counts(rig)[0] == 15, 60)
+        stop(sync)
+        saved = sorted((tmp_path / "backups").glob("*.db"))[-1]
+        assert backup.returncode == 0 and vstation_cli("--config", str(path), "restore", str(saved)).returncode == 0
+        append_events(station_db, 3)
+        sync = start_sync(path, tmp_path / "station")
+        assert wait_until(lambda: depth(station_db) == 0 and hub_counts(rig)[0] == 18, 60), rig.hub_log()[-2000:]
+        with reading(rig.engine) as conn:
+            station = conn.execute(select(stations).where(stations.c.id == STATION)).one()
+            kept = conn.execute(select(events.c.epoch, func.min(events.c.seq), func.max(events.c.seq))
+                                .group_by(events.c.epoch).order_by(events.c.epoch)).all()
+        assert station.restored_at is not None and station.previous_epoch < station.epoch
+        assert [(seqs[1], seqs[2]) for seqs in kept] == [(1, 15), (11, 13)]   # new epoch's seq follows the backup
+        assert [seqs[0] for seqs in kept] == [station.previous_epoch, station.epoch]
+    finally:
+        stop(sync)
+        rig.close()
+
+
+def vstation_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "kiosk", *args], capture_output=True, text=True, cwd=ROOT,
+                          timeout=60)

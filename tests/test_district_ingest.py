@@ -76,13 +76,16 @@ def test_a_gap_asks_for_a_replay_signed_for_the_station_and_the_ack_waits(rig, t
     topic, payload = twin.commands[0]
     command, _nonce = verify(payload, key=rig.secret(STATION, "command.key").encode(), station=STATION,
                              topic_id=topic.rsplit("/", 1)[1])
-    assert (command.name, command.args) == ("events.replay", {"from_seq": 2})
+    assert (command.name, command.args) == ("events.replay", {"from_seq": 2, "epoch": twin.epoch})
     assert twin.acked() == 1               # nothing beyond the hole is acknowledged
     twin.send([second, third, fourth])     # the station replays from 2
     assert twin.wait_acked(4)
     assert [r.seq for r in stored(rig)] == [1, 2, 3, 4]
-    with reading(rig.engine) as conn:
-        assert conn.execute(select(commands.c.status).where(commands.c.name == "events.replay")).scalar() == "sent"
+
+    def replay_status():
+        with reading(rig.engine) as conn:
+            return conn.execute(select(commands.c.status).where(commands.c.name == "events.replay")).scalar()
+    assert wait_until(lambda: replay_status() == "sent", 10)         # marked once the broker took it
 
 
 def test_a_restored_station_starts_a_new_epoch_that_is_flagged_and_old_events_stay(rig, twin):
