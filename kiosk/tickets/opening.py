@@ -150,7 +150,8 @@ def closed(service: Service, hours: Hours, now: datetime) -> QueueError:
     details = opening_details(hours, now)
     today = hours.day(hours.local(now).date())
     periods = ", ".join(period_text(a, b) for a, b in today.periods) or "closed"
-    when = f"{details['opens_date']} {details['opens_time']}" if details["opens_at"] else "not within a year"
+    opening = hours.next_opening(now)
+    when = f"{hours.local(opening):%Y-%m-%d %H:%M}" if opening else "not within a year"
     return QueueError("closed", f"{service.id} takes no tickets now (today: {periods}); it opens next "
                       f"{when} ({hours.zone})", service=service.id, **details)
 
