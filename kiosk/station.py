@@ -26,6 +26,7 @@ from .base.printing import PrinterWatch
 from .base.ports import CardReader, LockerBank, Printer, Voice, state_word
 from .config import Config
 from .config.schedule import passed
+from .counter_desk import CounterDesk
 from .district.in_force import ConfigInForce
 from .help.desk import HelpDesk, HelpRequest
 from .help.slip import help_slip
@@ -39,10 +40,10 @@ from .printing.desk import PrintDesk
 from .printing.jobs import Job
 from .shop.receipt import receipt_slip
 from .shop.supermarket import Redemption, Shop, catalog
-from .tickets.buttons import button_press
 from .tickets.calling import Issued, Queue
 from .tickets.slips import ticket_slip
-from .tickets.ticket import QueueError, Ticket
+from .tickets.ticket import Ticket
+from .upkeep.alerts import Alert, AlertWatch, staff_alerts
 from .upkeep.chores import Chore, Chores
 from .upkeep.day_report import DayReport, day_report, report_slip
 from .upkeep.printer_check import test_page
@@ -51,7 +52,6 @@ log = logging.getLogger(__name__)
 STAFF_IDLE_S = 120.0       # a staff session at the residents' screen ends after this long without an action
 HOUSEKEEPING_S = 60.0      # visits and duties left open past closing are looked for this often
 DEVICE_HEARTBEAT_S = 10.0  # device states are re-recorded this often (telemetry calls older than 3 intervals unknown)
-COUNTER_ACTIONS = ("call_next", "recall", "start", "done", "no_show", "transfer")
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,7 @@ class Station:
         self.lockers = lockers
         self.bus = bus or Bus()
         self.printer_watch = PrinterWatch(self.bus)
+        self.alert_watch = AlertWatch(self.bus)
         self.started_at = time.time()
         self._in_force = ConfigInForce(config, on_change=lambda new, version: self._build_rules(new))
         self._build_rules(config)
@@ -83,6 +84,7 @@ class Station:
                                   when_printed={"ticket": lambda conn, ref: self.queue.mark_printed(conn, ref)})
         self._chores = Chores([Chore("lockers", lambda: self.locker_core.tick(self.db())),
                                Chore("devices", self.record_devices),
+                               Chore("alerts", lambda: self.alert_watch.seen(self.staff_alerts())),
                                Chore("visits", lambda: self.visits.close_forgotten(self.db()), HOUSEKEEPING_S),
                                Chore("duty", lambda: self.duty.end_forgotten(self.db()), HOUSEKEEPING_S),
                                Chore("print jobs", self.printing.prune, self.printing.PRUNE_S)],
@@ -93,6 +95,8 @@ class Station:
         self._conns: list[sqlite3.Connection] = []
         self._conns_lock = threading.Lock()
         self._devices_lock = threading.Lock()  # a heartbeat must not overwrite a newer door change
+        self.desk = CounterDesk(queue=lambda: self.queue, db=self.db, bus=self.bus, clock=clock,
+                                printing=self.printing)
 
     def _build_rules(self, config: Config) -> None:
         """The rules built from a config: rebuilt whenever the district's config comes into force."""
@@ -208,12 +212,8 @@ class Station:
                               in_service=lambda counter: self.queue.at_counter(conn, counter) is not None)
 
     def button_pressed(self, counter: str, button: str) -> None:
-        """A counter's call button (driver thread): next, recall or done, recorded as by "button:<counter>"."""
-        try:
-            action, ticket_id = button_press(self.queue, self.db(), counter, button)
-            self.counter_action(action, counter, staff_id=f"button:{counter}", ticket_id=ticket_id)
-        except QueueError as exc:           # nobody waiting, nothing called: the press changes nothing
-            log.info("counter %s button %s: %s", counter, button, exc.code)
+        """A counter's call button (driver thread): see CounterDesk.button_pressed."""
+        self.desk.button_pressed(counter, button)
 
     def door_changed(self, slot_id: str, state: str) -> None:
         """A door sensor changed (driver thread): move the slot's state machine, tell telemetry and screens."""
@@ -256,6 +256,12 @@ class Station:
             "lockers": doors,
         }
 
+    def staff_alerts(self) -> list[Alert]:
+        """What staff must see on every staff screen now (kiosk/upkeep/alerts.py)."""
+        conn = self.db()
+        return staff_alerts(conn, printer=self.printer_watch.last, slots=self.locker_core.overview(conn),
+                            now=self.clock(), help_after_minutes=self.config.help.dispatch_alert_minutes)
+
     def printer_state(self) -> str:
         """The printer's word now: ok, paper_low, paper_out, offline or unknown."""
         return state_word(self.printer.state())
@@ -277,21 +283,10 @@ class Station:
         return TakenTicket(issued, job)
 
     def counter_action(self, action: str, counter: str, *, staff_id: str, ticket_id: str | None = None,
-                       to_service: str | None = None) -> Ticket:
-        """A staff action at a counter; calls are announced on the display."""
-        conn, q = self.db(), self.queue
-        if action == "call_next":
-            ticket = q.call_next(conn, counter, staff_id=staff_id)
-        elif action == "transfer":
-            ticket = q.transfer(conn, ticket_id or "", counter, to_service or "", staff_id=staff_id)
-        elif action in ("recall", "start", "done", "no_show"):
-            ticket = getattr(q, action)(conn, ticket_id or "", counter, staff_id=staff_id)
-        else:
-            raise ValueError(f"unknown counter action {action!r}")
-        if action in ("call_next", "recall"):
-            self.bus.publish("call", ticket_id=ticket.id, number=ticket.number, counter=counter)
-        self.bus.publish("queue", service=ticket.service)
-        return ticket
+                       to_service: str | None = None, number: str | None = None) -> Ticket:
+        """A staff action at a counter (kiosk/counter_desk.py); calls are announced on the display."""
+        return self.desk.action(action, counter, staff_id=staff_id, ticket_id=ticket_id, to_service=to_service,
+                                number=number)
 
     def end_queue_day(self, *, by: str) -> list[Ticket]:
         """End today's waiting tickets (each stays recorded as cancelled, with its event)."""

@@ -25,6 +25,7 @@ REJECTED_CODES = ["too_large", "not_json", "too_deep", "unknown_schema", "invali
 PRINTER_STATES = ["ok", "paper_low", "paper_out", "offline", "unknown"]
 PRINT_FAULTS = ["paper_out", "offline", "stale", "interrupted", "error"]
 LOAN_KINDS = ["umbrella", "charging"]
+COUNTER_STATES = ["open", "paused", "closed"]
 
 
 def _data(description: str, properties: dict[str, Any], optional: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -59,6 +60,14 @@ TICKETS: dict[str, dict[str, Any]] = {
                                 reason={"type": "string", "enum": ["reset_day"], "optional": True}),
     "rating.given": _ticket("The resident rated a finished service.", rating={"type": "integer", "minimum": 1,
                                                                              "maximum": 5}),
+    "ticket.requeued": _ticket("A no-show put back in line by staff: it keeps its number and goes to the end.",
+                               by=BY_STAFF, position={**COUNT, "description": "its place in line now"}),
+    "ticket.reprinted": _ticket("Staff sent the ticket to print again on purpose (the print job's end says "
+                                "whether it printed).", by=BY_STAFF, print_job={"type": "integer", "minimum": 1}),
+    "counter.state": _data("A counter opened, paused (a break: it still counts for the waits) or closed by its "
+                           "staff; a counter not open calls nobody.", {
+                               "counter": ID, "state": {"type": "string", "enum": COUNTER_STATES},
+                               "before": {"type": "string", "enum": COUNTER_STATES}, "by": BY_STAFF}),
 }
 
 MEMBERS: dict[str, dict[str, Any]] = {

@@ -18,6 +18,8 @@ from test_queue_web import sign_in
 from kiosk.upkeep.console_cert import fingerprint_of, write_certificate
 from kiosk.web.tls_listener import ConsoleListener
 
+SCREENSHOTS = Path(__file__).parent.parent / "docs" / "screenshots"
+
 
 @pytest.fixture
 def certificate(tmp_path: Path) -> tuple[Path, Path, Path]:
@@ -95,9 +97,8 @@ def test_a_certificate_or_key_that_cannot_be_read_stops_the_kiosk_with_one_line(
     assert lines[0].startswith("vstation kiosk: staff_console: cannot use the certificate") and "init --console-cert" in lines[0]
 
 
-@pytest.mark.browser
-def test_a_phone_pairs_over_tls_and_calls_the_next_number(browser, console, station, client, card):
-    station.take_ticket("consult")
+def phone_signed_in(browser, console, client, card):
+    """A phone at 360 x 640 that pairs with the code the kiosk's staff show and signs in as S001: its page."""
     sign_in(client, card)
     code = pairing_code(client)
     phone = browser.new_context(viewport={"width": 360, "height": 640}, ignore_https_errors=True,
@@ -112,12 +113,54 @@ def test_a_phone_pairs_over_tls_and_calls_the_next_number(browser, console, stat
         page.locator(f"[data-key='{digit}']").first.click()
     page.get_by_role("button", name="登录").click()
     page.wait_for_url("**/staff/menu")
+    return page
+
+
+@pytest.mark.browser
+def test_a_phone_pairs_over_tls_and_calls_the_next_number(browser, console, station, client, card):
+    station.take_ticket("consult")
+    page = phone_signed_in(browser, console, client, card)
     page.get_by_role("link", name="1 号窗口").click()
     page.get_by_role("button", name="叫下一位").click()
     assert page.locator("#current-number").inner_text(timeout=5000) == "A001"
     assert page.evaluate("document.documentElement.scrollWidth") <= 360           # fits the phone
-    page.screenshot(path=str(Path(__file__).parent.parent / "docs" / "screenshots" / "console-phone.png"))
-    phone.close()
+    page.screenshot(path=str(SCREENSHOTS / "console-phone.png"))
+    page.context.close()
+
+
+def numbers(page, where: str) -> list[str]:
+    return page.locator(f"{where} .waiting-row").evaluate_all("rows => rows.map(r => r.dataset.number)")
+
+
+@pytest.mark.browser
+def test_a_phone_works_its_counter_live_over_tls(browser, console, station, client, card):
+    for priority in (False, False, True):
+        station.take_ticket("consult", priority=priority)               # A001, A002, A003 (priority)
+    page = phone_signed_in(browser, console, client, card)
+    page.get_by_role("link", name="1 号窗口").click()
+    consult = "[data-service='consult']"
+    assert numbers(page, consult) == ["A003", "A001", "A002"]
+    assert page.locator(f"{consult} [data-number='A003'] .priority-mark").is_visible()
+    page.wait_for_function("document.body.dataset.live === '1'")          # the phone hears the station
+    station.take_ticket("certify")                                       # taken at the kiosk meanwhile …
+    page.locator("[data-service='certify'] [data-number='C001']").wait_for(timeout=10000)    # … shown live
+    page.get_by_role("button", name="叫 A002 号").click()               # a resident steps up out of turn
+    assert page.locator("#current-number").inner_text(timeout=5000) == "A002"
+    page.get_by_role("button", name="过号").click()
+    page.get_by_role("button", name="A002 重新排队").click()            # back, at the end of the line
+    page.locator("#no-shows").wait_for(state="detached")
+    assert numbers(page, consult) == ["A003", "A001", "A002"]
+    station.button_pressed("1", "next")                                  # the counter's call button
+    assert page.locator("#current-number").inner_text(timeout=10000) == "A003"   # the phone follows
+    page.get_by_role("button", name="办完").click()
+    page.get_by_role("button", name="暂停叫号").click()
+    assert page.locator("#not-calling").inner_text(timeout=5000) == "这个窗口已暂停叫号。"
+    assert page.get_by_role("button", name="叫下一位").count() == 0
+    station.button_pressed("1", "next")                                  # a paused counter calls nobody
+    assert station.queue.at_counter(station.db(), "1") is None
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360           # fits the phone
+    page.screenshot(path=str(SCREENSHOTS / "console-counter-phone.png"), full_page=True)
+    page.context.close()
 
 
 def test_the_demo_turns_the_console_on_and_prints_where_it_is(tmp_path):

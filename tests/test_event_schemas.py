@@ -19,6 +19,7 @@ from locker_rig import FakeClock, Hand, locker_config, make_station
 from kiosk.base import outbox
 from kiosk.district import documents, inbox
 from kiosk.help.desk import HAND_BACK_REASONS, OUTCOMES, PREFERRED_TIMES
+from kiosk.tickets.counters import CounterState
 from kiosk.tickets.ticket import TicketState
 from sync import event_schemas, schemas
 from sync.documents import Documents
@@ -42,6 +43,12 @@ def queue_events(st) -> None:
     second = st.take_ticket("consult").issued.ticket
     st.counter_action("call_next", "1", staff_id="S001")
     st.counter_action("no_show", "1", staff_id="S001", ticket_id=second.id)
+    st.counter_action("requeue", "1", staff_id="S001", ticket_id=second.id)
+    st.desk.reprint(second.id, staff_id="S001")
+    st.counter_action("call_number", "1", staff_id="S001", number=second.number)
+    st.counter_action("done", "1", staff_id="S001", ticket_id=second.id)
+    st.desk.set_state("2", "paused", staff_id="S001")
+    st.desk.set_state("2", "open", staff_id="S001")
     third = st.take_ticket("consult", priority=True).issued.ticket
     st.counter_action("call_next", "1", staff_id="S001")
     st.counter_action("transfer", "1", staff_id="S001", ticket_id=third.id, to_service="print")
@@ -140,6 +147,7 @@ def test_the_contracts_lists_are_the_stations_own():
     assert data["request.done"]["properties"]["outcome"]["enum"] == list(OUTCOMES)
     assert data["request.handed_back"]["properties"]["reason"]["enum"] == list(HAND_BACK_REASONS)
     assert data["config.rejected"]["properties"]["code"]["enum"] == event_schemas.REJECTED_CODES
+    assert data["counter.state"]["properties"]["state"]["enum"] == [s.value for s in CounterState]
 
 
 def test_a_schema_that_lacks_a_field_the_station_writes_fails_the_check(rig):

@@ -18,6 +18,7 @@ from conftest import ROOT
 PACKAGES = ("kiosk", "drivers", "sync", "district")
 #: The kiosk process's faces and wiring; everything else in kiosk/ is the core.
 KIOSK_FACES = ("kiosk.web", "kiosk.cli", "kiosk.runner", "kiosk.hardware", "kiosk.__main__", "kiosk.demo",
+               "kiosk.counter_desk",
                "kiosk.station")
 #: all the district hub may take from the station's code: pure helpers (docs/architecture.md, District hub)
 DISTRICT_MAY_USE = ("kiosk.config.reader", "kiosk.base.clock", "sync.topics", "sync.signing", "sync.schemas")

@@ -45,6 +45,7 @@ class Building:
 class HelpSettings:
     categories: tuple[HelpCategory, ...] = ()
     buildings: tuple[Building, ...] = ()
+    dispatch_alert_minutes: int = 30     # a request not dispatched after this long is a staff alert
 
     def category(self, category_id: object) -> HelpCategory | None:
         return next((c for c in self.categories if c.id == category_id), None)
@@ -75,8 +76,9 @@ def help_settings(t: Table) -> HelpSettings:
                                        details=tuple(details), address=address))
         c.done()
     t.unique("categories", [c.id for c in categories])
+    alert_minutes = t.integer("dispatch_alert_minutes", 30, low=1)
     t.done()
-    return HelpSettings(categories=tuple(categories), buildings=buildings)
+    return HelpSettings(categories=tuple(categories), buildings=buildings, dispatch_alert_minutes=alert_minutes)
 
 
 def _buildings(t: Table) -> tuple[Building, ...]:

@@ -59,9 +59,10 @@ class PrintDesk:
         self._stopping.set()
         self._worker.stop()
 
-    def submit(self, compose: Callable[[PrintJob], None], *, what: str, ref: str | None = None) -> Job:
-        """Queue a slip and return its job at once."""
-        return self.spooler.submit(self._connect(), compose, what=what, ref=ref)
+    def submit(self, compose: Callable[[PrintJob], None], *, what: str, ref: str | None = None,
+               by: str | None = None, reprint_of: int | None = None) -> Job:
+        """Queue a slip and return its job at once (`by`, `reprint_of`: a fresh slip staff asked for again)."""
+        return self.spooler.submit(self._connect(), compose, what=what, ref=ref, by=by, reprint_of=reprint_of)
 
     def submit_and_wait(self, compose: Callable[[PrintJob], None], *, what: str,
                         timeout: float = STAFF_WAIT_S) -> bool:

@@ -59,11 +59,12 @@ class Spooler:
         return built[0]
 
     def submit(self, conn: sqlite3.Connection, compose: Callable[[PrintJob], None], *, what: str,
-               ref: str | None = None) -> Job:
-        """Compose a slip and queue it; the worker sends it. Returns the queued job."""
+               ref: str | None = None, by: str | None = None, reprint_of: int | None = None) -> Job:
+        """Compose a slip and queue it; the worker sends it. Returns the queued job. `by` names the staff
+        member who asked for it again on purpose (a fresh slip for the same record, after `reprint_of`)."""
         data = self.compose(compose)
         with store.transaction(conn):
-            job = jobs.add(conn, what, ref, data, self.clock())
+            job = jobs.add(conn, what, ref, data, self.clock(), reprint_of=reprint_of, by=by)
         self._queued(job)
         return job
 

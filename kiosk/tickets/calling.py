@@ -16,13 +16,14 @@ import sqlite3
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 from zoneinfo import ZoneInfo
 
 from ..base import outbox, store
 from ..base.clock import Clock, local_day, rfc3339, utc_now
 from ..config import Config
 from ..config.offer import Service
+from . import counters
 from .opening import Hours, closed, opening_details
 from .stats import estimated_wait_s, position, waiting
 from .ticket import AT_COUNTER, COLUMNS, QueueError, Ticket, TicketState, from_row
@@ -148,25 +149,86 @@ class Queue:
     def call_next(self, conn: sqlite3.Connection, counter: str, *, staff_id: str) -> Ticket:
         """Call the next ticket to `counter` by the calling rule."""
         services = [s.id for s in self.services_of(counter)]
+        marks = ",".join("?" * len(services))
+
+        def pick(day: str) -> Ticket:
+            row = conn.execute(f"SELECT {COLUMNS} FROM tickets WHERE day = ? AND state = 'waiting' "
+                               f"AND service IN ({marks}) ORDER BY sort_at, issued_at, rowid LIMIT 1",
+                               (day, *services)).fetchone()
+            if row is None:
+                raise QueueError("queue_empty", f"nobody is waiting for counter {counter}", status=404)
+            return from_row(row)
+        return self._call(conn, counter, pick, staff_id)
+
+    def call_number(self, conn: sqlite3.Connection, counter: str, ref: str, *, staff_id: str) -> Ticket:
+        """Call one waiting ticket by its number (or id) out of turn: a resident who stepped up, a
+        returned no-show. Only numbers of the services this counter serves."""
+        services = {s.id for s in self.services_of(counter)}
+
+        def pick(day: str) -> Ticket:
+            ticket = self.find(conn, ref)
+            if ticket.day != day or ticket.state is not TicketState.WAITING:
+                raise QueueError("not_waiting", f"{ticket.number} is {ticket.state.value}, not waiting")
+            if ticket.service not in services:
+                raise QueueError("other_service", f"{ticket.number} is for {ticket.service}: not called at "
+                                 f"counter {counter}")
+            return ticket
+        return self._call(conn, counter, pick, staff_id)
+
+    def _call(self, conn: sqlite3.Connection, counter: str, pick: Callable[[str], Ticket], staff_id: str) -> Ticket:
         now = self.clock()
         with store.transaction(conn):
             busy = self.at_counter(conn, counter)
             if busy:
                 raise QueueError("counter_busy", f"counter {counter} still has {busy.number}: "
                                  "finish it or mark it as no-show first")
+            counters.ensure_calling(conn, counter)
             self._close_earlier_days(conn, now)
-            marks = ",".join("?" * len(services))
-            row = conn.execute(f"SELECT {COLUMNS} FROM tickets WHERE day = ? AND state = 'waiting' "
-                               f"AND service IN ({marks}) ORDER BY sort_at, issued_at, rowid LIMIT 1",
-                               (self.today(now), *services)).fetchone()
-            if row is None:
-                raise QueueError("queue_empty", f"nobody is waiting for counter {counter}", status=404)
-            ticket = from_row(row)
+            ticket = pick(self.today(now))
             conn.execute("UPDATE tickets SET state = 'called', counter = ?, called_at = ?, calls = calls + 1 "
                          "WHERE id = ?", (counter, rfc3339(now), ticket.id))
             ticket = self.get(conn, ticket.id)
             self._event(conn, "ticket.called", ticket, now, by=staff_id, recall=False)
         return ticket
+
+    def requeue(self, conn: sqlite3.Connection, ref: str, *, staff_id: str) -> Ticket:
+        """Put today's no-show back in line (the resident came back): it keeps its number and goes to the
+        end of the line as if taken now (a priority ticket keeps its advance), so nobody who waited is passed."""
+        now = self.clock()
+        advance = timedelta(minutes=self.config.queue.priority_advance_minutes)
+        with store.transaction(conn):
+            ticket = self.find(conn, ref)
+            if ticket.state is not TicketState.NO_SHOW or ticket.day != self.today(now):
+                raise QueueError("not_no_show", f"{ticket.number} is {ticket.state.value}: only today's "
+                                 "no-shows go back in line")
+            sort_at = now - advance if ticket.priority else now
+            conn.execute("UPDATE tickets SET state = 'waiting', counter = NULL, called_at = NULL, finished_at = NULL, "
+                         "sort_at = ? WHERE id = ?", (rfc3339(sort_at), ticket.id))
+            ticket = self.get(conn, ticket.id)
+            self._event(conn, "ticket.requeued", ticket, now, by=staff_id, position=position(conn, ticket))
+        return ticket
+
+    def set_counter(self, conn: sqlite3.Connection, counter: str, state: str, *, staff_id: str
+                    ) -> counters.CounterStatus:
+        """Open, pause or close a counter (see kiosk/tickets/counters.py)."""
+        self.services_of(counter)
+        with store.transaction(conn):
+            busy = self.at_counter(conn, counter)
+            return counters.set_state(conn, counter, state, busy_with=busy.number if busy else None, by=staff_id,
+                                      now=self.clock())
+
+    def for_reprint(self, conn: sqlite3.Connection, ref: str) -> Ticket:
+        """Today's ticket to print again (the resident lost the paper): only while it is still open."""
+        ticket = self.find(conn, ref)
+        if not ticket.is_open or ticket.day != self.today():
+            raise QueueError("bad_state", f"{ticket.number} is {ticket.state.value}: nothing to print again")
+        return ticket
+
+    def record_reprint(self, conn: sqlite3.Connection, ticket: Ticket, *, staff_id: str, print_job: int) -> None:
+        """A ticket sent to print again on purpose by staff (`ticket.reprinted`, with who and its print job;
+        the job's own end says whether it printed)."""
+        with store.transaction(conn):
+            self._event(conn, "ticket.reprinted", ticket, self.clock(), by=staff_id, print_job=print_job)
 
     def recall(self, conn: sqlite3.Connection, ticket_id: str, counter: str, *, staff_id: str) -> Ticket:
         return self._change(conn, ticket_id, counter, {TicketState.CALLED}, "ticket.called", staff_id,

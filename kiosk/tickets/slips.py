@@ -20,8 +20,9 @@ def ticket_qr(ticket_id: str) -> str:
     return f"vstation:ticket:{ticket_id}"
 
 
-def ticket_slip(config: Config, issued: Issued, lang: str) -> Callable[[PrintJob], None]:
-    """Compose the ticket for `issued`, in Chinese and in `lang`."""
+def ticket_slip(config: Config, issued: Issued, lang: str, *, reprinted_at: str | None = None
+                ) -> Callable[[PrintJob], None]:
+    """Compose the ticket for `issued`, in Chinese and in `lang`; a reprint by staff says so, with its time."""
     ticket = issued.ticket
     service = config.service(ticket.service)
     taken = local_text(ticket.issued_at, config.station.timezone)
@@ -45,6 +46,9 @@ def ticket_slip(config: Config, issued: Issued, lang: str) -> Callable[[PrintJob
         job.rule()
         job.qr(ticket_qr(ticket.id), size=5)
         job.text(taken, align="center")
+        if reprinted_at:
+            job.text(translator("zh")("补打 %(at)s", at=local_text(reprinted_at, config.station.timezone)),
+                     align="center")
         job.text(translator("zh")("请保管好此票，过号请重新取号。"), align="center")
         job.feed(1)
         job.cut()

@@ -5,11 +5,13 @@ from __future__ import annotations
 import sqlite3
 import statistics
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from ..base.clock import parse_time
 from ..config import Config
 from ..config.offer import Service
+from .counters import closed_counters
 from .ticket import COLUMNS, Ticket, TicketState, from_row
 
 
@@ -40,7 +42,9 @@ def estimated_wait_s(conn: sqlite3.Connection, config: Config, service: Service,
     """Seconds until a ticket with `ahead` tickets before it is called, shared over the service's counters."""
     if ahead <= 0:
         return 0
-    return int(round(ahead * service_seconds(conn, config, service) / max(1, len(service.counters))))
+    closed = closed_counters(conn)
+    serving = [c for c in service.counters if c not in closed]
+    return int(round(ahead * service_seconds(conn, config, service) / max(1, len(serving))))
 
 
 @dataclass
@@ -99,3 +103,27 @@ def daily_report(conn: sqlite3.Connection, config: Config, day: str) -> list[dic
             "rating_mean": round(statistics.mean(ratings), 2) if ratings else None,
         })
     return report
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A ticket in a waiting list, as the counter console shows it."""
+    ticket: Ticket
+    place: int                   # 1 = next to be called for its service
+    waited_s: int                # since it was taken
+
+
+def waiting_list(conn: sqlite3.Connection, day: str, service: str, now: datetime) -> list[Waiting]:
+    """One service's waiting tickets of the local `day`, in calling order (priority marks on the tickets)."""
+    rows = conn.execute(f"SELECT {COLUMNS} FROM tickets WHERE day = ? AND service = ? AND state = 'waiting' "
+                        "ORDER BY sort_at, issued_at, rowid", (day, service)).fetchall()
+    return [Waiting(t, place, max(0, int((now - parse_time(t.issued_at)).total_seconds())))
+            for place, t in enumerate(map(from_row, rows), start=1)]
+
+
+def no_shows(conn: sqlite3.Connection, day: str, services: list[str], *, last: int = 10) -> list[Ticket]:
+    """The day's latest no-shows of these services (the ones that may go back in line), newest first."""
+    marks = ",".join("?" * len(services))
+    rows = conn.execute(f"SELECT {COLUMNS} FROM tickets WHERE day = ? AND state = 'no_show' AND service IN ({marks}) "
+                        "ORDER BY finished_at DESC LIMIT ?", (day, *services, last)).fetchall()
+    return [from_row(r) for r in rows]

@@ -20,6 +20,7 @@ from ..station import Station
 from . import (
     api,
     console_screens,
+    counter_screens,
     display,
     duty_screens,
     errors,
@@ -32,6 +33,7 @@ from . import (
     screens,
     shop_screens,
     staff,
+    staff_live,
     stream,
     task_screens,
 )
@@ -65,7 +67,7 @@ def create_app(station: Station, *, simulated: bool = False, test_config: Mappin
     app.extensions["vstation"] = station
     app.extensions["vstation.simulated"] = simulated and not console
     app.jinja_env.globals.update(version=__version__, simulated=simulated and not console, console=console,
-                                 printer_state=lambda: station.printer_watch.last)
+                                 printer_state=lambda: station.printer_watch.last, staff_alerts=station.staff_alerts)
     # per render, not once: the district's config document may change it while the kiosk runs
     app.context_processor(lambda: {"station_config": station.config})
     # every stored instant is shown in the station's time zone: {{ loan.due_at | local('date') }}
@@ -76,11 +78,11 @@ def create_app(station: Station, *, simulated: bool = False, test_config: Mappin
     i18n.init_app(app, station.config.station.language)
     errors.init_app(app)
     if console:
-        _console_blueprints(app)
+        _console_blueprints(app, station.config.staff_console.threads)
         return app
-    for blueprint in (screens.bp, queue_screens.bp, staff.bp, duty_screens.bp, shop_screens.bp, display.bp,
-                      locker_screens.bp, locker_screens.staff_bp, help_screens.bp, task_screens.bp,
-                      print_screens.bp, print_screens.staff_bp):
+    for blueprint in (screens.bp, queue_screens.bp, staff.bp, counter_screens.bp, staff_live.bp, duty_screens.bp,
+                      shop_screens.bp, display.bp, locker_screens.bp, locker_screens.staff_bp, help_screens.bp,
+                      task_screens.bp, print_screens.bp, print_screens.staff_bp):
         app.register_blueprint(blueprint)
     stream.init_app(app)
     app.register_blueprint(api.bp)
@@ -90,15 +92,16 @@ def create_app(station: Station, *, simulated: bool = False, test_config: Mappin
     if simulated:
         from . import simulator
         app.register_blueprint(simulator.bp)
-
     return app
 
 
-def _console_blueprints(app: Flask) -> None:
-    """The staff console's listener: staff screens, pairing and their live stream; no resident screen."""
+def _console_blueprints(app: Flask, threads: int) -> None:
+    """The staff console's listener: staff screens, pairing and their live stream; no resident screen. Its
+    devices' streams are counted by a gate of its own (each holds one of its `threads`)."""
     console_screens.init_console(app)
-    for blueprint in (staff.bp, shop_screens.bp, locker_screens.staff_bp, console_screens.bp, print_screens.bp,
-                      print_screens.staff_bp):
+    stream.init_gate(app, staff_live.stream_limit(threads))
+    for blueprint in (staff.bp, counter_screens.bp, staff_live.bp, shop_screens.bp, locker_screens.staff_bp,
+                      console_screens.bp, print_screens.bp, print_screens.staff_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(Blueprint("fonts", __name__, static_folder=BUNDLED_FONTS, static_url_path="/fonts"))
 

@@ -1,4 +1,4 @@
-"""Staff screens: card + PIN sign-in, the counter console, the day's report, the printer test.
+"""Staff screens: card + PIN sign-in, the menu, points add/deduct, the day's report, the printer test.
 
 A staff session is kept by the station (kiosk/members/sessions.py); the browser's session cookie
 holds only its token. It ends on sign-out, after two minutes without a staff action (unless the
@@ -28,9 +28,6 @@ from flask_babel import gettext as _
 
 from ..members import cards, ledger, sessions, staff
 from ..members.ledger import LedgerError
-from ..station import COUNTER_ACTIONS
-from ..tickets.stats import board
-from ..tickets.ticket import QueueError
 from .context import station
 from .refusals import words
 from .tapped import binding, claimed_uid, forget_taps, form_matches, tapped_member
@@ -62,11 +59,21 @@ def signed_in() -> sessions.StaffSession | None:
 
 def staff_required(view: Callable[..., Any]) -> Callable[..., Any]:
     """Only a signed-in staff member with a live session gets through (each pass counts as an action)."""
+    return _staff_gate(view, touch=True)
+
+
+def staff_watching(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Like staff_required, for what a screen fetches by itself (live parts, its stream): not an action, so a
+    console left open still goes idle."""
+    return _staff_gate(view, touch=False)
+
+
+def _staff_gate(view: Callable[..., Any], *, touch: bool) -> Callable[..., Any]:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         device = g.get("device")
         try:
-            signed = station().staff_session(session.get("staff_token"))
+            signed = station().staff_session(session.get("staff_token"), touch=touch)
             if signed.device_id != (device.id if device else None):
                 raise sessions.SessionRefused("no_session", "a session of another screen")
         except sessions.SessionRefused as exc:
@@ -74,6 +81,8 @@ def staff_required(view: Callable[..., Any]) -> Callable[..., Any]:
             if exc.details.get("reason") == "idle":
                 flash(_("%(m)d 分钟没有操作，已自动退出。", m=station().config.staff_console.idle_minutes)
                       if device else _("两分钟没有操作，已自动退出。"))
+            if request.headers.get("HX-Request"):          # a live part: the whole screen goes to sign-in
+                return "", 200, {"HX-Redirect": url_for("staff.start")}
             return redirect(url_for("staff.start"))
         g.staff = {"id": signed.member_id, "name": signed.name, "session": signed}
         return view(*args, **kwargs)
@@ -175,42 +184,6 @@ def signout():
 @staff_required
 def menu():
     return render_template("staff/menu.html", counters=station().config.counters)
-
-
-@bp.get("/counter/<counter>")
-@staff_required
-def counter(counter: str):
-    st = station()
-    try:
-        services = st.queue.services_of(counter)
-    except QueueError:
-        return redirect(url_for("staff.menu"))
-    conn = st.db()
-    sessions.use_counter(conn, session["staff_token"], counter)    # its idle rule follows this counter now
-    waiting = {b.service: b.waiting for b in board(conn, st.config, st.queue.today())}
-    current = st.queue.at_counter(conn, counter)
-    return render_template("staff/counter.html", counter=counter, current=current, idle_hold=current is not None,
-                           services=services, waiting=waiting, all_services=st.config.services)
-
-
-@bp.post("/counter/<counter>/<action>")
-@staff_required
-def counter_action(counter: str, action: str):
-    if action not in COUNTER_ACTIONS:
-        return redirect(url_for("staff.counter", counter=counter))
-    try:
-        ticket = station().counter_action(action, counter, staff_id=g.staff["id"],
-                                          ticket_id=request.form.get("ticket_id"),
-                                          to_service=request.form.get("to_service"))
-        flash(_("%(n)s：%(a)s", n=ticket.number, a=_action_word(action)))
-    except QueueError as exc:
-        flash(words(exc))
-    return redirect(url_for("staff.counter", counter=counter))
-
-
-def _action_word(action: str) -> str:
-    return {"call_next": _("已叫号"), "recall": _("已重新叫号"), "start": _("开始办理"), "done": _("已办完"),
-            "no_show": _("已记为过号"), "transfer": _("已转到其他业务")}[action]
 
 
 @bp.get("/points")

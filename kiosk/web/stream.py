@@ -7,7 +7,9 @@ now-serving display and a few staff devices need far fewer), the server has
 that many threads on top of the ones that answer requests (kiosk/runner.py),
 and a stream asked for past the limit is answered at once with `503` and
 `Retry-After`; the screens' scripts try again after that long. Whatever
-holds the streams, health and every screen keep their own threads.
+holds the streams, health and every screen keep their own threads. The staff
+console's listener (cheroot, its own pool) counts its devices' streams
+(`/staff/events`, kiosk/web/staff_live.py) with a gate of its own.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import Callable
 
 from flask import Blueprint, Flask, Response, current_app, render_template, request, stream_with_context
 
+from ..base.bus import Subscription
 from .context import station
 
 bp = Blueprint("stream", __name__)
@@ -61,8 +65,13 @@ class StreamGate:
 
 def init_app(app: Flask) -> None:
     """Give the app its stream gate (`STREAM_LIMIT` in its config, else the default) and the blueprint."""
-    app.extensions["vstation.streams"] = StreamGate(app.config.get("STREAM_LIMIT", STREAM_LIMIT))
+    init_gate(app, STREAM_LIMIT)
     app.register_blueprint(bp)
+
+
+def init_gate(app: Flask, limit: int) -> None:
+    """The app's stream gate alone (`STREAM_LIMIT` in its config, else `limit`): the console has no `/events`."""
+    app.extensions["vstation.streams"] = StreamGate(app.config.get("STREAM_LIMIT", limit))
 
 
 def sse(event: str, html: str) -> str:
@@ -74,15 +83,24 @@ def sse(event: str, html: str) -> str:
 @bp.get("/events")
 def events():
     """The screen's notice stream, rendered in the language the screen was opened in."""
+    mode = request.args.get("mode", "")
+    staff = request.args.get("who") == "staff"    # staff screens are also told what to fix (the printer)
+    return notice_stream(lambda: station().bus.subscribe(mode=mode if mode in SCREEN_MODES else ""), staff=staff)
+
+
+def notice_stream(subscribe: Callable[[], Subscription], *, staff: bool,
+                  still_wanted: Callable[[], str | None] = lambda: None) -> Response:
+    """Stream notices as SSE until the browser goes away, within the app's stream gate (503 past it).
+
+    At each heartbeat `still_wanted()` may name a page to go to instead (the staff session behind a
+    device's stream ended): the screen is sent there with an `ended` event and the stream closes."""
     gate: StreamGate = current_app.extensions["vstation.streams"]
     if not gate.enter():
         return Response(f"retry: {RETRY_AFTER_S * 1000}\n\n", status=503, mimetype="text/event-stream",
                         headers={"Retry-After": str(RETRY_AFTER_S), "Cache-Control": "no-cache"})
-    mode = request.args.get("mode", "")
-    staff = request.args.get("who") == "staff"    # staff screens are also told what to fix (the printer)
-    sub = station().bus.subscribe(mode=mode if mode in SCREEN_MODES else "")
-    # waitress tells whether the browser went away (channel_request_lookahead > 0);
-    # without it a stream would hold its thread until the next heartbeat fails.
+    sub = subscribe()
+    # waitress tells whether the browser went away (channel_request_lookahead > 0); cheroot (the staff
+    # console) does not, so there a closed page holds its thread until the next heartbeat fails.
     gone = request.environ.get("waitress.client_disconnected", lambda: False)
 
     @stream_with_context
@@ -94,6 +112,10 @@ def events():
             if notice is None:
                 if time.monotonic() - quiet_since >= HEARTBEAT_S:
                     quiet_since = time.monotonic()
+                    elsewhere = still_wanted()
+                    if elsewhere:
+                        yield sse("ended", elsewhere)
+                        return
                     yield ": keep-alive\n\n"
                 continue
             quiet_since = time.monotonic()

@@ -54,14 +54,16 @@
   }
   noticeBox.addEventListener("click", function () { noticeBox.hidden = true; });
 
-  // A paired staff device (the staff console on the LAN) has no residents' stream and no idle reset:
-  // its session ends on the station's side (kiosk/members/sessions.py).
+  // The station's notices: the residents' screen (and its staff screens) hear `/events`; a paired staff
+  // device (the staff console on the LAN) hears `/staff/events` while its staff session lives, and has no
+  // idle reset: its session ends on the station's side (kiosk/members/sessions.py).
   const onConsole = body.dataset.console === "1";
+  const stream = body.dataset.stream;
   function listen() {
     const query = new URLSearchParams();
     if (body.dataset.cardMode) { query.set("mode", body.dataset.cardMode); }
     if (body.dataset.audience) { query.set("who", body.dataset.audience); }
-    const source = new EventSource("/events" + (query.toString() ? "?" + query : ""));
+    const source = new EventSource(stream + (query.toString() ? "?" + query : ""));
     // The screen marks whether it hears the station; a lost stream reconnects by itself, and one the
     // station refused (503: all its streams taken) is asked for again after the Retry-After of 10 s.
     source.onopen = function () { body.dataset.live = "1"; };
@@ -69,6 +71,12 @@
       body.dataset.live = "";
       if (source.readyState === EventSource.CLOSED) { setTimeout(listen, 10000 + Math.random() * 2000); }
     };
+    // The staff session behind a device's stream ended: to the sign-in screen.
+    source.addEventListener("ended", function (e) { source.close(); window.location.href = e.data.trim() || "/staff/"; });
+    // Live parts of a screen (the counter's waiting lists, the staff alerts) refresh on these; nothing pops up.
+    ["queue", "call", "alerts"].forEach(function (kind) {
+      source.addEventListener(kind, function () { body.dispatchEvent(new CustomEvent("vstation-" + kind)); });
+    });
     // A screen that shows doors itself (a locker operation, the staff's lockers) stays quiet about them;
     // its parts can still follow each notice as a "vstation-<kind>" event on the body.
     const quiet = (body.dataset.quiet || "").split(" ");
@@ -103,7 +111,7 @@
       });
     });
   }
-  if (window.EventSource && !onConsole) { listen(); }
+  if (window.EventSource && stream) { listen(); }
 
   ["pointerdown", "keydown"].forEach(function (ev) {
     document.addEventListener(ev, function () {
@@ -151,7 +159,8 @@
       if (!welcome && Date.now() - lastActivity > idleSeconds * 1000) { window.location.href = "/welcome"; }
       return;
     }
-    if (onConsole || body.dataset.idleHold === "1") { return; }   // a counter in service is never reset
+    // a counter in service is never reset (the console's live part says so as it changes)
+    if (onConsole || body.dataset.idleHold === "1" || document.querySelector("[data-in-service='1']")) { return; }
     const left = idleSeconds - Math.floor((Date.now() - lastActivity) / 1000);
     if (left <= 0) { window.location.href = "/?idle=1"; return; }
     if (left <= warnSeconds) { idleCount.textContent = String(left); idleBox.hidden = false; }
