@@ -175,8 +175,10 @@ class Station:
 
     # -- the hardware's side -------------------------------------------------
     def card_tapped(self, uid: str) -> None:
-        """A card was read: check the member in or out (or only pick the card, on a capturing screen)."""
-        tap = self.taps.record(uid)
+        """A card was read: check the member in or out, or only pick the card for the screen that most recently
+        began to capture taps (a staff screen at the kiosk, or a staff device waiting for a member's card)."""
+        capturer = self.bus.capturer()
+        tap = self.taps.record(uid, owner=capturer or None)
         try:
             conn = self.db()
             member = cards.find_by_card(conn, uid)
@@ -186,9 +188,10 @@ class Station:
                 log.info("unknown card %s", cards.mask_uid(uid))
                 self.bus.publish("card", known=False, uid=cards.mask_uid(uid), tap=tap.id)
                 return
-            if self.bus.has_mode("capture"):
+            if capturer is not None:
                 self.bus.publish("card", known=True, outcome="captured", member_id=member.id, name=member.name,
-                                 role=member.role, balance=ledger.balance(conn, member.id), tap=tap.id)
+                                 role=member.role, balance=ledger.balance(conn, member.id), tap=tap.id,
+                                 owner=capturer or None)
                 return
             self._publish_tap(self.visits.tap(conn, member), tap.id)
         except Exception:  # a driver thread must survive a bad tap

@@ -4,6 +4,7 @@ pause, reprint; its live part and its stream are no staff action; a device's str
 from __future__ import annotations
 
 import re
+import threading
 from datetime import timedelta
 
 import pytest
@@ -13,6 +14,7 @@ from test_queue_web import sign_in, take_at_kiosk
 from test_web import csrf_token
 
 from drivers import paper
+from kiosk.base import outbox
 from kiosk.base.clock import rfc3339, utc_now
 from kiosk.web import stream
 
@@ -147,3 +149,53 @@ def test_the_device_stream_needs_a_signed_in_device(station, device):
     post(device, "/staff/signout")
     assert device.get("/staff/events").headers["Location"].endswith("/staff/")
     assert 'data-stream=""' in device.get("/staff/signin").get_data(as_text=True)
+
+
+class Listening:
+    """A screen's open stream, asked for and read in a thread of its own, as a server runs it (two streams
+    are two browsers)."""
+
+    def __init__(self, open_stream) -> None:
+        self.seen, self.response, self._stop = "", None, threading.Event()
+        self.thread = threading.Thread(target=self._read, args=(open_stream,), daemon=True)
+        self.thread.start()
+
+    def _read(self, open_stream) -> None:
+        self.response = open_stream()
+        for chunk in self.response.response:
+            self.seen += chunk.decode()
+            if self._stop.is_set():
+                break
+        self.response.close()
+
+    def close(self) -> None:
+        """The browser goes away: the stream ends at its next message or heartbeat."""
+        self._stop.set()
+        self.thread.join(timeout=30)
+
+    def heard(self, word: str) -> str:
+        assert wait_until(lambda: word in self.seen, timeout=10), f"{word!r} never came: {self.seen!r}"
+        return self.seen
+
+
+def test_a_device_takes_a_members_card_from_the_kiosk_reader_for_its_own_session(station, client, device, card,
+                                                                                 monkeypatch):
+    monkeypatch.setattr(stream, "HEARTBEAT_S", 0.2)          # a closed stream ends at its next heartbeat
+    page = shown(device, "/staff/points")
+    assert "请会员在服务机的读卡器上刷卡。" in page and 'data-on-card="/staff/points/member"' in page
+    at_device = Listening(lambda: device.get("/staff/events?mode=capture", buffered=False))  # the device waits
+    at_kiosk = Listening(lambda: client.get("/events", buffered=False))                     # the kiosk listens
+    at_device.heard("retry:"), at_kiosk.heard("retry:")
+    tap = card.tap("0A1B2C3D4E")                                            # 卓玛 taps at the kiosk's reader
+    assert f'data-tap="{tap}"' in at_device.heard("event: card")
+    told = at_kiosk.heard("event: card")
+    assert 'data-tap=""' in told and "请看工作人员的设备。" in told and tap not in told
+    assert "卓玛 的积分" not in client.get(f"/me?tap={tap}").get_data(as_text=True)   # not the kiosk's tap
+    page = shown(device, f"/staff/points/member?tap={tap}")
+    assert "卓玛" in page and 'name="key"' in page                          # the device's form, bound to her
+    assert [e for e in outbox.take(station.db(), limit=100) if e.type == "member.checked_in"] == []
+    at_device.close()
+    assert station.bus.capturer() is None
+    card.tap("0A1B2C3D4E")                                                  # nobody waits: a check-in again
+    assert [e.type for e in outbox.take(station.db(), limit=100)].count("member.checked_in") == 1
+    at_kiosk.close()

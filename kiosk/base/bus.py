@@ -21,9 +21,10 @@ class Notice:
 
 
 class Subscription:
-    def __init__(self, bus: "Bus", size: int, mode: str) -> None:
+    def __init__(self, bus: "Bus", size: int, mode: str, owner: str = "") -> None:
         self._bus = bus
         self.mode = mode
+        self.owner = owner          # whose screen listens (the kiosk, or one staff device's session)
         self._queue: queue.Queue[Notice] = queue.Queue(maxsize=size)
 
     def put(self, notice: Notice) -> None:
@@ -61,9 +62,9 @@ class Bus:
         self._lock = threading.Lock()
         self._subs: list[Subscription] = []
 
-    def subscribe(self, size: int = 32, *, mode: str = "") -> Subscription:
-        """Listen for notices; `mode` says what the screen wants a card tap to mean."""
-        sub = Subscription(self, size, mode)
+    def subscribe(self, size: int = 32, *, mode: str = "", owner: str = "") -> Subscription:
+        """Listen for notices; `mode` says what the screen wants a card tap to mean, `owner` whose screen it is."""
+        sub = Subscription(self, size, mode, owner)
         with self._lock:
             self._subs.append(sub)
         return sub
@@ -84,6 +85,11 @@ class Bus:
         """Is any open screen in this mode (e.g. "capture": a tap selects a card, it checks nobody in)?"""
         with self._lock:
             return any(sub.mode == mode for sub in self._subs)
+
+    def capturer(self) -> str | None:
+        """The owner of the screen that most recently began to capture card taps (None: no screen captures)."""
+        with self._lock:
+            return next((sub.owner for sub in reversed(self._subs) if sub.mode == "capture"), None)
 
     @property
     def subscribers(self) -> int:

@@ -5,16 +5,21 @@ picked). The staff console's listener has no `/events`: a paired device listens 
 which only a live staff session of that device opens. The stream is not a staff action (a console
 left open still goes idle), and when the session ends (idle, sign-out elsewhere, a revoked device) the
 device's screen is sent to sign-in at the next heartbeat.
+
+A device has no card reader. A device screen that waits for a member's card (the shop's confirm, points
+add/deduct) opens its stream in capture mode: the member taps at the kiosk's reader, the tap is captured
+for that device's session alone (not a check-in), and only that session can claim it.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, g, render_template, session, url_for
+from flask import Blueprint, g, render_template, request, session, url_for
 
 from ..members import sessions
 from .context import station
 from .staff import staff_watching
 from .stream import notice_stream
+from .tapped import tap_owner
 
 bp = Blueprint("staff_live", __name__, url_prefix="/staff")
 PAGE_THREADS = 4      # the console's threads that device streams never take: pages always get answers
@@ -46,4 +51,6 @@ def events():
             return start
         return None if signed.device_id == (device.id if device else None) else start
 
-    return notice_stream(st.bus.subscribe, staff=True, still_wanted=still_wanted)
+    capture = request.args.get("mode") == "capture"        # a screen waiting for a member's card at the kiosk
+    return notice_stream(lambda: st.bus.subscribe(mode="capture" if capture else "", owner=tap_owner()), staff=True,
+                         own_taps_only=True, still_wanted=still_wanted)

@@ -17,11 +17,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Callable
+from typing import Any, Callable
 
 from flask import Blueprint, Flask, Response, current_app, render_template, request, stream_with_context
 
-from ..base.bus import Subscription
+from ..base.bus import Notice, Subscription
 from .context import station
 
 bp = Blueprint("stream", __name__)
@@ -31,6 +31,7 @@ HEARTBEAT_S = 15.0
 POLL_S = 0.5      # how soon a closed screen gives its server thread back
 SCREEN_MODES = {"capture"}   # a capturing screen (staff) picks a tapped card instead of checking it in
 STREAM_LIMIT = 8             # open event streams at once (each holds a server thread)
+KIOSK = "kiosk"              # the owner of the residents' screen's streams (and of the taps it captures)
 RETRY_AFTER_S = 10           # a stream refused past the limit is asked to try again this much later
 
 
@@ -74,6 +75,16 @@ def init_gate(app: Flask, limit: int) -> None:
     app.extensions["vstation.streams"] = StreamGate(app.config.get("STREAM_LIMIT", limit))
 
 
+def _for_screen(notice: Notice, owner: str, own_taps_only: bool) -> dict[str, Any] | None:
+    """What of a notice this screen is shown (None: nothing): a tap captured for another screen is not its."""
+    tapped_for = notice.data.get("owner")
+    if notice.kind != "card" or tapped_for == owner:
+        return notice.data
+    if own_taps_only:
+        return None
+    return notice.data if tapped_for is None else {**notice.data, "tap": "", "elsewhere": True}
+
+
 def sse(event: str, html: str) -> str:
     """One SSE message; each line of the fragment becomes its own `data:` line."""
     lines = "".join(f"data: {line}\n" for line in html.splitlines() or [""])
@@ -85,13 +96,16 @@ def events():
     """The screen's notice stream, rendered in the language the screen was opened in."""
     mode = request.args.get("mode", "")
     staff = request.args.get("who") == "staff"    # staff screens are also told what to fix (the printer)
-    return notice_stream(lambda: station().bus.subscribe(mode=mode if mode in SCREEN_MODES else ""), staff=staff)
+    return notice_stream(lambda: station().bus.subscribe(mode=mode if mode in SCREEN_MODES else "", owner=KIOSK),
+                         staff=staff)
 
 
-def notice_stream(subscribe: Callable[[], Subscription], *, staff: bool,
+def notice_stream(subscribe: Callable[[], Subscription], *, staff: bool, own_taps_only: bool = False,
                   still_wanted: Callable[[], str | None] = lambda: None) -> Response:
     """Stream notices as SSE until the browser goes away, within the app's stream gate (503 past it).
 
+    A card tap captured for another screen reaches the kiosk without its tap id (the resident is told
+    where it went), and a staff device (`own_taps_only`) hears of no card but those captured for it.
     At each heartbeat `still_wanted()` may name a page to go to instead (the staff session behind a
     device's stream ended): the screen is sent there with an `ended` event and the stream closes."""
     gate: StreamGate = current_app.extensions["vstation.streams"]
@@ -119,8 +133,11 @@ def notice_stream(subscribe: Callable[[], Subscription], *, staff: bool,
                     yield ": keep-alive\n\n"
                 continue
             quiet_since = time.monotonic()
+            data = _for_screen(notice, sub.owner, own_taps_only)
+            if data is None:
+                continue
             try:
-                html = render_template(f"notices/{notice.kind}.html", staff=staff, **notice.data)
+                html = render_template(f"notices/{notice.kind}.html", staff=staff, **data)
             except Exception:   # one notice that cannot be shown must not end the screen's stream
                 log.exception("notice %s could not be rendered", notice.kind)
                 continue

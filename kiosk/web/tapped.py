@@ -12,18 +12,29 @@ import time
 import uuid
 from typing import Any
 
-from flask import request, session
+from flask import current_app, g, request, session
 
 from ..members import cards
 from .context import station
+from .stream import KIOSK
 
 MEMBER_IDLE_S = 120
 BOUND = ("member", "signin", "points", "quote")   # what taps open; all forgotten when the screens reset
 
 
+def tap_owner() -> str:
+    """Whose screen this request comes from, as taps are captured for it: the kiosk (its one screen), or on the
+    staff console the staff session of this device."""
+    if current_app.config.get("VSTATION_LISTENER") != "console":
+        return KIOSK
+    signed = g.get("staff")
+    return f"staff-session:{signed['session'].id}" if signed else "console"
+
+
 def claimed_uid() -> str | None:
-    """The card UID of the tap this request came for (`?tap=`), if it is fresh and nobody claimed it."""
-    return station().taps.claim(request.args.get("tap"))
+    """The card UID of the tap this request came for (`?tap=`), if it is fresh, nobody claimed it and it was
+    not captured for another screen."""
+    return station().taps.claim(request.args.get("tap"), tap_owner())
 
 
 def tapped_member(slot: str = "member", *, staff: bool = False) -> cards.Member | None:

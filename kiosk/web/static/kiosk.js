@@ -61,7 +61,8 @@
   const stream = body.dataset.stream;
   function listen() {
     const query = new URLSearchParams();
-    if (body.dataset.cardMode) { query.set("mode", body.dataset.cardMode); }
+    // A staff device captures the kiosk reader's taps only while a screen waits for a member's card.
+    if (body.dataset.cardMode && (!onConsole || onCard)) { query.set("mode", body.dataset.cardMode); }
     if (body.dataset.audience) { query.set("who", body.dataset.audience); }
     const source = new EventSource(stream + (query.toString() ? "?" + query : ""));
     // The screen marks whether it hears the station; a lost stream reconnects by itself, and one the
@@ -99,10 +100,11 @@
     });
     ["card", "door", "printer", "locker"].forEach(function (kind) {
       source.addEventListener(kind, function (e) {
-        if (kind === "card" && onCard) {
-          // The tap's id goes with the screen that waited for it: the station hands that tap out once.
-          const tap = /data-tap="([^"]*)"/.exec(e.data);
-          window.location.href = onCard + (onCard.indexOf("?") < 0 ? "?" : "&") + "tap=" + encodeURIComponent(tap ? tap[1] : "");
+        const tap = /data-tap="([^"]*)"/.exec(e.data);
+        if (kind === "card" && onCard && tap && tap[1]) {
+          // The tap's id goes with the screen that waited for it: the station hands that tap out once
+          // (a tap captured for another screen, a staff device, comes without one: it is only shown).
+          window.location.href = onCard + (onCard.indexOf("?") < 0 ? "?" : "&") + "tap=" + encodeURIComponent(tap[1]);
           return;
         }
         body.dispatchEvent(new CustomEvent("vstation-" + kind));
