@@ -175,3 +175,46 @@ def test_the_demo_turns_the_console_on_and_prints_where_it_is(tmp_path):
         assert status == 200 and "配对这台设备" in page
     finally:
         demo.stop()
+
+
+@pytest.mark.browser
+def test_a_new_user_pairs_a_phone_with_the_demo_and_calls_the_next_number(browser, tmp_path):
+    """What `make run` gives a new user: the demo's kiosk, its staff console on HTTPS, a phone beside it."""
+    from conftest import Demo
+
+    port = free_port()
+    demo = Demo(tmp_path / "demo", "--console", f"127.0.0.1:{port}")
+    try:
+        kiosk = browser.new_page(viewport={"width": 1280, "height": 800})
+        kiosk.goto(demo.url + "/queue/")
+        kiosk.get_by_role("button", name="咨询服务").click()                 # a resident takes A001
+        kiosk.get_by_role("link", name="回到首页").click()
+        kiosk.get_by_role("link", name="工作人员").click()
+        kiosk.locator("body[data-live='1']").wait_for(state="attached", timeout=10000)
+        sim = browser.new_page()
+        sim.goto(demo.url + "/sim/")
+        sim.get_by_role("button", name="李娜").click()                        # the demo's staff card
+        kiosk.wait_for_url("**/staff/pin?tap=*", timeout=10000)
+        for digit in "1234":
+            kiosk.locator(f"[data-key='{digit}']").first.click()
+        kiosk.get_by_role("button", name="登录").click()
+        kiosk.get_by_role("link", name="配对设备").click()
+        kiosk.get_by_role("button", name="显示配对码").click()
+        link = kiosk.locator("#pairing-code").get_attribute("data-link")      # what the QR code says
+        assert link.startswith(f"https://127.0.0.1:{port}/staff/pair?code=")
+        phone = browser.new_context(viewport={"width": 360, "height": 640}, ignore_https_errors=True,
+                                    is_mobile=True, has_touch=True).new_page()
+        phone.goto(link)
+        phone.get_by_label("设备名称").fill("1号窗口的手机")
+        phone.get_by_role("button", name="配对").click()
+        phone.get_by_label("工号").fill("S001")
+        for digit in "1234":
+            phone.locator(f"[data-key='{digit}']").first.click()
+        phone.get_by_role("button", name="登录").click()
+        phone.get_by_role("link", name="1 号窗口").click()
+        assert phone.locator("[data-service='consult'] .waiting-row").first.get_attribute("data-number") == "A001"
+        phone.get_by_role("button", name="叫下一位").click()
+        assert phone.locator("#current-number").inner_text(timeout=5000) == "A001"
+        phone.context.close()
+    finally:
+        demo.stop()
