@@ -104,33 +104,34 @@ class Spooler:
             state = state_word(self.printer.state())
             log.warning("print job %d (%s) failed: printer %s (%s)", job.id, job.what, state, exc)
             fault = state if state in FAULT_STATES else "error"
+            device_state.record(conn, "printer", state, {"error": type(exc).__name__, "job": job.id})
             with store.transaction(conn):     # the job's end and its printer.fault, together
                 job = jobs.finish(conn, job.id, self.clock(), printer_state=state, fault=fault)
                 self._fault_event(conn, job, state, type(exc).__name__)
-            self._told(conn, job, state, type(exc).__name__)
+            self._tell(job, state)
             return job
+        device_state.record(conn, "printer", after, {"job": job.id})   # telemetry knows before the job ends
         with store.transaction(conn):         # the job's end and what it printed (a ticket marked printed)
             job = jobs.finish(conn, job.id, self.clock(), printer_state=after)
             self._hook(conn, job)
-        device_state.record(conn, "printer", after, {"job": job.id})
         self.bus.publish("print", **notice_data(job))
         return job
 
     def _failed(self, conn: sqlite3.Connection, job: Job, error: str) -> None:
         """A job already failed (stale, interrupted): its `printer.fault`, then telemetry and the screens."""
         state = job.printer_state or state_word(self.printer.state())
+        device_state.record(conn, "printer", state, {"error": error, "job": job.id})
         with store.transaction(conn):
             self._fault_event(conn, job, state, error)
-        self._told(conn, job, state, error)
+        self._tell(job, state)
 
     def _fault_event(self, conn: sqlite3.Connection, job: Job, state: str, error: str) -> None:
         outbox.append(conn, "printer.fault", {"state": state, "slip": job.what, "error": error, "job_id": job.id,
                                               "fault": job.fault})
         self._hook(conn, job)
 
-    def _told(self, conn: sqlite3.Connection, job: Job, state: str, error: str) -> None:
-        """The printer's state for telemetry, and the screens: staff what to do, the slip's own screen its end."""
-        device_state.record(conn, "printer", state, {"error": error, "job": job.id})
+    def _tell(self, job: Job, state: str) -> None:
+        """The screens: staff what to do, the slip's own screen its end."""
         self.bus.publish("printer", state=state, slip=job.what)
         self.bus.publish("print", **notice_data(job))
 
