@@ -161,7 +161,7 @@ def test_a_job_still_being_sent_cannot_be_reprinted(station):
     conn = station.db()
     station.printing.stop()
     station.printing.submit(lambda job: job.text("A001"), what="ticket", ref="t1")
-    sending, _ = jobs.claim(conn, station.clock())
+    sending = jobs.claim(conn, station.clock())
     with pytest.raises(jobs.PrintRefusal) as refused:
         station.printing.reprint(sending.id, by="S001")
     assert refused.value.code == "not_finished"

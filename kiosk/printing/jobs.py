@@ -18,7 +18,7 @@ from enum import Enum
 
 from ..base import store
 from ..base.clock import rfc3339
-from ..base.errors import Refusal
+from ..base.errors import NotInTransaction, Refusal
 
 #: A job not started this long after it was asked for is no longer sent: the resident has gone.
 STALE_AFTER = timedelta(minutes=2)
@@ -103,21 +103,40 @@ def data_of(conn: sqlite3.Connection, job_id: int) -> bytes:
     return bytes(row[0]) if row else b""
 
 
-def claim(conn: sqlite3.Connection, now: datetime) -> tuple[Job | None, list[Job]]:
-    """Take the oldest queued job to send (now `sending`); also fail, as stale, what waited too long.
-
-    Returns (the job to send or None, the jobs just failed as stale).
-    """
-    stale_before = rfc3339(now - STALE_AFTER)
+def claim(conn: sqlite3.Connection, now: datetime) -> Job | None:
+    """Take the oldest queued job to send (now `sending`), in its own transaction; None when none waits."""
     with store.transaction(conn):
-        stale = [_job(r) for r in conn.execute(
-            f"UPDATE print_jobs SET state = 'failed', fault = 'stale', finished_at = ? "
-            f"WHERE state = 'queued' AND created_at < ? RETURNING {_COLUMNS}", (rfc3339(now), stale_before))]
         row = conn.execute(
             f"UPDATE print_jobs SET state = 'sending', started_at = ? WHERE id = "
             f"(SELECT id FROM print_jobs WHERE state = 'queued' ORDER BY id LIMIT 1) RETURNING {_COLUMNS}",
             (rfc3339(now),)).fetchone()
-    return (_job(row) if row else None), sorted(stale, key=lambda j: j.id)
+    return _job(row) if row else None
+
+
+def overdue(conn: sqlite3.Connection, now: datetime) -> list[int]:
+    """Ids of the queued jobs that waited too long to be worth printing (see `fail`)."""
+    return [r[0] for r in conn.execute("SELECT id FROM print_jobs WHERE state = 'queued' AND created_at < ? "
+                                       "ORDER BY id", (rfc3339(now - STALE_AFTER),))]
+
+
+def left_sending(conn: sqlite3.Connection) -> list[int]:
+    """Ids of the jobs a killed kiosk left `sending`: their slip may be half on paper (see `fail`)."""
+    return [r[0] for r in conn.execute("SELECT id FROM print_jobs WHERE state = 'sending' ORDER BY id")]
+
+
+def fail(conn: sqlite3.Connection, job_ids: list[int], fault: str, now: datetime, *,
+         from_state: JobState) -> list[Job]:
+    """Fail these jobs, if still in `from_state`, inside the caller's transaction (with their events)."""
+    if not conn.in_transaction:
+        raise NotInTransaction("print jobs fail in the transaction that reports them")
+    failed = []
+    for job_id in job_ids:
+        row = conn.execute(f"UPDATE print_jobs SET state = 'failed', fault = ?, finished_at = ? "
+                           f"WHERE id = ? AND state = ? RETURNING {_COLUMNS}",
+                           (fault, rfc3339(now), job_id, from_state.value)).fetchone()
+        if row:
+            failed.append(_job(row))
+    return failed
 
 
 def finish(conn: sqlite3.Connection, job_id: int, now: datetime, *, printer_state: str,
@@ -128,13 +147,6 @@ def finish(conn: sqlite3.Connection, job_id: int, now: datetime, *, printer_stat
                        f"WHERE id = ? RETURNING {_COLUMNS}",
                        (state.value, fault, printer_state, rfc3339(now), job_id)).fetchone()
     return _job(row)
-
-
-def interrupted(conn: sqlite3.Connection, now: datetime) -> list[Job]:
-    """Fail the jobs a killed kiosk left `sending` (their slip may be half on paper): never resent by itself."""
-    rows = conn.execute(f"UPDATE print_jobs SET state = 'failed', fault = 'interrupted', finished_at = ? "
-                        f"WHERE state = 'sending' RETURNING {_COLUMNS}", (rfc3339(now),)).fetchall()
-    return sorted((_job(r) for r in rows), key=lambda j: j.id)
 
 
 def reprint(conn: sqlite3.Connection, job_id: int, now: datetime, *, by: str) -> Job:

@@ -22,7 +22,7 @@ from ..base.bus import Bus
 from ..base.clock import Clock, utc_now
 from ..base.ports import Printer, PrintJob, state_word
 from . import jobs
-from .jobs import Job
+from .jobs import Job, JobState
 
 log = logging.getLogger(__name__)
 POLL_S = 5.0                         # the worker also looks this often, should a wake-up be missed
@@ -82,19 +82,17 @@ class Spooler:
     # -- the worker's thread -------------------------------------------------------------
     def recover(self, conn: sqlite3.Connection) -> list[Job]:
         """At start: what a killed kiosk was sending is reported as interrupted, never resent."""
-        cut_off = jobs.interrupted(conn, self.clock())
+        cut_off = self._fail(conn, jobs.left_sending(conn), "interrupted", JobState.SENDING)
         for job in cut_off:
             log.warning("print job %d (%s %s) was being sent when the kiosk stopped: not sent again",
                         job.id, job.what, job.ref or "")
-            self._failed(conn, job, "interrupted")
         return cut_off
 
     def run_next(self, conn: sqlite3.Connection) -> Job | None:
         """Send the oldest queued job, if any, and return it as it ended."""
-        job, stale = jobs.claim(conn, self.clock())
-        for old in stale:
+        for old in self._fail(conn, jobs.overdue(conn, self.clock()), "stale", JobState.QUEUED):
             log.warning("print job %d (%s) waited too long: not printed", old.id, old.what)
-            self._failed(conn, old, "stale")
+        job = jobs.claim(conn, self.clock())
         if job is None:
             return None
         self.bus.publish("print", **notice_data(job))
@@ -117,13 +115,20 @@ class Spooler:
         self.bus.publish("print", **notice_data(job))
         return job
 
-    def _failed(self, conn: sqlite3.Connection, job: Job, error: str) -> None:
-        """A job already failed (stale, interrupted): its `printer.fault`, then telemetry and the screens."""
-        state = job.printer_state or state_word(self.printer.state())
-        device_state.record(conn, "printer", state, {"error": error, "job": job.id})
+    def _fail(self, conn: sqlite3.Connection, job_ids: list[int], error: str, from_state: JobState) -> list[Job]:
+        """Fail jobs that will not be sent (stale, interrupted): each with its `printer.fault` in one transaction,
+        then telemetry and the screens. The printer is asked before the write lock is taken."""
+        if not job_ids:
+            return []
+        state = state_word(self.printer.state())
         with store.transaction(conn):
-            self._fault_event(conn, job, state, error)
-        self._tell(job, state)
+            failed = jobs.fail(conn, job_ids, error, self.clock(), from_state=from_state)
+            for job in failed:
+                self._fault_event(conn, job, job.printer_state or state, error)
+        for job in failed:
+            device_state.record(conn, "printer", job.printer_state or state, {"error": error, "job": job.id})
+            self._tell(job, job.printer_state or state)
+        return failed
 
     def _fault_event(self, conn: sqlite3.Connection, job: Job, state: str, error: str) -> None:
         outbox.append(conn, "printer.fault", {"state": state, "slip": job.what, "error": error, "job_id": job.id,
