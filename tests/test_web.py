@@ -77,6 +77,13 @@ def test_health_reports_station_version_and_devices(client, station):
     assert body["status"] == "degraded" and body["hardware"]["printer"] == "paper_out"
 
 
+def test_json_answers_carry_chinese_as_utf8_not_escapes(app):
+    """Flask 3 ignores JSON_AS_ASCII: the JSON provider itself keeps 号 as 号."""
+    with app.app_context():
+        body = app.json.response({"error": "closed", "message": "元旦休息"}).get_data()
+    assert "元旦休息".encode() in body and b"\\u" not in body
+
+
 def test_openapi_document_lists_the_api(client):
     doc = client.get("/api/v1/openapi.json").get_json()
     assert doc["openapi"].startswith("3.")

@@ -58,7 +58,6 @@ def create_app(station: Station, *, simulated: bool = False, test_config: Mappin
         SESSION_COOKIE_SECURE=console,
         WTF_CSRF_TIME_LIMIT=None,          # a kiosk page may stay open all day
         MAX_CONTENT_LENGTH=64 * 1024,
-        JSON_AS_ASCII=False,
         VSTATION_LISTENER=listener,
         VSTATION_CONSOLE_URL=console_url,
     )
