@@ -78,6 +78,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--mqtt", type=_hostport, metavar="HOST:PORT", help="district broker to sync with")
     run.add_argument("--district", action="store_true",
                      help="also run a local mosquitto and the district hub with its console (needs mosquitto)")
+    run.add_argument("--always-open", action="store_true",
+                     help="lift the demo's opening-hours calendar: take tickets at any hour")
     run.add_argument("--console", type=_console, default=False, metavar="IP:PORT|off",
                      help="where the staff console listens (HTTPS on the LAN; default 0.0.0.0:8443), or off")
 
@@ -236,7 +238,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             return 2
         from .runner import run_demo
         return run_demo(data_dir=args.data_dir or default_data_dir(), port=args.port, mqtt=args.mqtt,
-                        console=args.console, district=args.district,
+                        console=args.console, district=args.district, always_open=args.always_open,
                         config_path=Path(args.config) if args.config else None)
     if args.command == "init":
         from .upkeep.initialise import init

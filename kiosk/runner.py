@@ -14,6 +14,7 @@ from . import config as cfg
 from . import demo, hardware
 from .base import sdnotify, store
 from .base.bus import Bus
+from .base.clock import utc_now
 from .base.errors import VStationError
 from .config import Config
 from .district.commands import Commander
@@ -117,7 +118,7 @@ def _exit_on_signal(signum: int, _frame: object) -> None:
 
 def run_demo(*, data_dir: Path, port: int | None, mqtt: tuple[str, int] | None,
              config_path: Path | None = None, district: bool = False,
-             console: tuple[str, int] | None | bool = False) -> int:
+             console: tuple[str, int] | None | bool = False, always_open: bool = False) -> int:
     """`vstation run --simulate`: seed a demo station, start sync beside the kiosk (and its district if asked)."""
     hub = None
     if district:
@@ -127,17 +128,19 @@ def run_demo(*, data_dir: Path, port: int | None, mqtt: tuple[str, int] | None,
         hub = DemoDistrict(data_dir / "district").start(info.id, info.name["zh"])
         config_path = demo.linked_config(data_dir, hub.station_mqtt())
     try:
-        return _demo_station(data_dir, port, mqtt, config_path, hub, console)
+        return _demo_station(data_dir, port, mqtt, config_path, hub, console, always_open)
     finally:
         if hub:
             hub.stop()
 
 
 def _demo_station(data_dir: Path, port: int | None, mqtt: tuple[str, int] | None, config_path: Path | None,
-                  hub, console: tuple[str, int] | None | bool) -> int:
+                  hub, console: tuple[str, int] | None | bool, always_open: bool) -> int:
     """`console`: False keeps the config's staff console, None turns it off, (ip, port) moves it there."""
     path = config_path or demo.write_config(data_dir)
     config = cfg.with_overrides(cfg.load(path), port=port, console=console)
+    if always_open:
+        config = demo.always_open(config)
     demo.console_certificate(config)
     if {config.printer.kind, config.card_reader.kind, config.lockers.kind} != {"sim"}:
         raise VStationError(f"{path}: --simulate needs kind = \"sim\" for printer, card_reader and lockers")
@@ -157,6 +160,7 @@ def _demo_station(data_dir: Path, port: int | None, mqtt: tuple[str, int] | None
         print(f"\n  vstation demo: {config.station.name['zh']} ({config.station.id})\n"
               f"  kiosk screen:  {url}\n  simulator:     {url}sim/\n"
               f"  staff console: {demo.console_text(config, console_url)}\n"
+              f"  queue:         {demo.hours_text(config, utc_now())}\n"
               f"  data folder:   {config.database_path.parent}\n"
               f"  district sync: {link}\n"
               f"  demo cards (tap them in the simulator):\n{demo.cards_text()}\n", flush=True)

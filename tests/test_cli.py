@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import socket
+import urllib.request
 from pathlib import Path
 
-from conftest import vstation
+from conftest import Demo, vstation
 
 from kiosk import demo
 
@@ -164,3 +166,18 @@ def test_vstation_kiosk_never_offers_the_simulator_even_with_every_device_simula
     finally:
         kiosk.terminate()
         kiosk.wait(timeout=15)
+
+
+def test_the_always_open_demo_takes_tickets_at_any_hour_and_the_banner_says_how_the_calendar_stands(tmp_path: Path):
+    data = tmp_path / "demo"
+    data.mkdir()
+    demo.write_config(data)                     # the demo's own calendar, which is closed at night
+    running = Demo(data, "--always-open")
+    try:
+        request = urllib.request.Request(running.url + "/api/v1/tickets", data=b'{"service": "consult"}',
+                                         headers={"Content-Type": "application/json"}, method="POST")
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            assert answer.status == 201 and json.load(answer)["number"] == "A001"
+    finally:
+        output = running.stop()
+    assert "  queue:         tickets now" in output

@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import replace
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from ..base import store
+from ..base.outbox import now_rfc3339
 from ..config import Config, load
 from ..config.console import CA_FILE
-from ..base.outbox import now_rfc3339
+from ..config.schedule import ALL_DAY, Schedule
 from ..members import cards, roster, staff
 from ..members.cards import Member
+from ..tickets.opening import Hours
 from ..upkeep.console_cert import fingerprint_of, write_certificate
 
 ROSTER = (
@@ -115,3 +120,21 @@ def console_text(config: Config, url: str) -> str:
             f"    pair a phone: sign in at the kiosk (tap 李娜, PIN {STAFF_PIN}) → 配对设备 → 显示配对码,\n"
             f"    then scan the QR code or open the address and key in the 6 digits; the browser warns once\n"
             f"    until it trusts {cert.with_name(CA_FILE)}; on the phone sign in with S001 and PIN {STAFF_PIN}")
+
+
+def always_open(config: Config) -> Config:
+    """The demo with its calendar lifted (`run --simulate --always-open`): tickets at any hour, to try every flow."""
+    return replace(config, queue=replace(config.queue, schedule=Schedule(week=(ALL_DAY,) * 7, given=True)),
+                   services=tuple(replace(s, schedule=Schedule()) for s in config.services))
+
+
+def hours_text(config: Config, now: datetime) -> str:
+    """The banner's word on the queue now: open until when, or closed until when (and how to try it anyway)."""
+    hours = Hours(config.queue.schedule, ZoneInfo(config.station.timezone))
+    until = hours.open_until(now)
+    if until is not None:
+        return f"tickets now, until {hours.local(until):%H:%M} (the demo follows its calendar)"
+    opening = hours.next_opening(now)
+    when = f"{hours.local(opening):%a %d %b %H:%M}" if opening else "not within a year"
+    return (f"closed now by the demo's calendar, opens {when} ({config.station.timezone}); "
+            "to take tickets at any hour: make run ARGS=--always-open")
