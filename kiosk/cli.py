@@ -59,6 +59,21 @@ def _sub_parser(common: argparse.ArgumentParser) -> type[argparse.ArgumentParser
     return SubParser
 
 
+def _run_parser(sub: argparse._SubParsersAction) -> None:
+    """`vstation run --simulate`: the demo's options."""
+    run = sub.add_parser("run", help="the demo: kiosk and sync together with simulated hardware")
+    run.add_argument("--simulate", action="store_true", help="simulated printer, card reader and lockers")
+    run.add_argument("--port", type=_port, help="UI port (default 8080)")
+    run.add_argument("--data-dir", type=Path, help=f"demo data folder (default {default_data_dir()})")
+    run.add_argument("--mqtt", type=_hostport, metavar="HOST:PORT", help="district broker to sync with")
+    run.add_argument("--district", action="store_true",
+                     help="also run a local mosquitto and the district hub with its console (needs mosquitto)")
+    run.add_argument("--always-open", action="store_true",
+                     help="lift the demo's opening-hours calendar: take tickets at any hour")
+    run.add_argument("--console", type=_console, default=False, metavar="IP:PORT|off",
+                     help="where the staff console listens (HTTPS on the LAN; default 0.0.0.0:8443), or off")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="vstation", description="Station kiosk and edge service of a V-station.")
     p.add_argument("--version", action="version", version=f"vstation {__version__}")
@@ -71,17 +86,7 @@ def parser() -> argparse.ArgumentParser:
     common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log debug detail")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_sub_parser(common))
 
-    run = sub.add_parser("run", help="the demo: kiosk and sync together with simulated hardware")
-    run.add_argument("--simulate", action="store_true", help="simulated printer, card reader and lockers")
-    run.add_argument("--port", type=_port, help="UI port (default 8080)")
-    run.add_argument("--data-dir", type=Path, help=f"demo data folder (default {default_data_dir()})")
-    run.add_argument("--mqtt", type=_hostport, metavar="HOST:PORT", help="district broker to sync with")
-    run.add_argument("--district", action="store_true",
-                     help="also run a local mosquitto and the district hub with its console (needs mosquitto)")
-    run.add_argument("--always-open", action="store_true",
-                     help="lift the demo's opening-hours calendar: take tickets at any hour")
-    run.add_argument("--console", type=_console, default=False, metavar="IP:PORT|off",
-                     help="where the staff console listens (HTTPS on the LAN; default 0.0.0.0:8443), or off")
+    _run_parser(sub)
 
     sub.add_parser("kiosk", help="the kiosk process: screens, API and hardware (systemd runs it)")
     sync = sub.add_parser("sync", help="the sync process: the station's link to the district")
