@@ -54,17 +54,21 @@ class LocalClock:
 CALENDAR_TABLES = ("queue.week", "queue.exceptions", "services.week", "services.exceptions")
 
 
+def console_on_loopback(path: Path) -> Path:
+    """The demo's staff console listens on every address at 8443; a test's kiosk takes a free loopback port."""
+    console = 'enabled = true\nlisten = "0.0.0.0:8443"'
+    text = path.read_text(encoding="utf-8")
+    assert console in text
+    path.write_text(text.replace(console, f'enabled = true\nlisten = "127.0.0.1:{free_port()}"'), encoding="utf-8")
+    return path
+
+
 def demo_config(folder: Path, *, calendar: bool = False) -> Path:
     """The demo station.toml in `folder`, its staff console on a free loopback port (never every address of
     the machine, nor a port another test run holds). Without `calendar` its opening hours are taken out (the
     lines of `hours`, `week` and `exceptions`; the rest of the text as written), so tickets can be taken at
     any real hour: tests run at night too (tests of the calendar keep it and fix the clock)."""
-    path = demo.write_config(folder)
-    # the demo's staff console listens on every address at 8443: a test's kiosk takes a free loopback port
-    console = 'enabled = true\nlisten = "0.0.0.0:8443"'
-    text = path.read_text(encoding="utf-8")
-    assert console in text
-    path.write_text(text.replace(console, f'enabled = true\nlisten = "127.0.0.1:{free_port()}"'), encoding="utf-8")
+    path = console_on_loopback(demo.write_config(folder))
     if not calendar:
         kept, table = [], ""
         for line in path.read_text(encoding="utf-8").splitlines(keepends=True):

@@ -62,9 +62,11 @@ def notify_socket(tmp_path: Path):
 
 
 def _station(tmp_path: Path, port: int) -> Path:
+    from conftest import console_on_loopback
+
     from kiosk import demo
 
-    path = demo.write_config(tmp_path / "station")
+    path = console_on_loopback(demo.write_config(tmp_path / "station"))
     path.write_text(path.read_text(encoding="utf-8").replace("127.0.0.1:8080", f"127.0.0.1:{port}"),
                     encoding="utf-8")
     return path
