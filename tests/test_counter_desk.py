@@ -151,3 +151,21 @@ def test_every_counter_change_is_told_to_the_open_consoles(station):
         station.desk.set_state("2", "paused", staff_id="S002")
         kinds = [(n.kind, n.data.get("counter")) for n in iter(lambda: sub.get(0.5), None)]
     assert ("call", "1") in kinds and ("queue", "1") in kinds and ("queue", "2") in kinds
+
+
+def test_every_counter_refusal_reads_in_words(app, station):
+    from kiosk.web.refusals import words
+
+    station.take_ticket("print")
+    station.take_ticket("consult")
+    with app.test_request_context():
+        for call in (lambda: station.counter_action("call_number", "1", staff_id="S001", number="B001"),
+                     lambda: station.counter_action("call_number", "9", staff_id="S001", number="A001"),
+                     lambda: station.desk.set_state("1", "asleep", staff_id="S001")):
+            with pytest.raises(QueueError) as caught:
+                call()
+            assert words(caught.value) != "没有成功，请找工作人员。", caught.value.code
+        station.counter_action("call_next", "1", staff_id="S001")
+        with pytest.raises(QueueError) as caught:
+            station.counter_action("call_number", "2", staff_id="S001", number="A001")
+        assert words(caught.value) == "这个号现在不在等候。"

@@ -25,6 +25,7 @@ from ..lockers.machine import SlotView
 from ..lockers.slots import SlotState
 
 PRINTER_ALERTS = ("paper_low", "paper_out", "offline")
+GROWING = ("oldest_minutes",)     # details that change with time alone
 
 
 @dataclass(frozen=True)
@@ -35,8 +36,10 @@ class Alert:
 
     @property
     def key(self) -> tuple:
-        """What makes two looks the same alert (a changed count or slot is news)."""
-        return (self.kind, self.count, tuple(sorted((k, str(v)) for k, v in self.detail.items())))
+        """What makes two looks the same alert: a changed count, slot or printer state is news; the minutes a
+        help request has waited grow by themselves and are not."""
+        return (self.kind, self.count,
+                tuple(sorted((k, str(v)) for k, v in self.detail.items() if k not in GROWING)))
 
 
 def staff_alerts(conn: sqlite3.Connection, *, printer: str, slots: Iterable[SlotView], now: datetime,
@@ -79,7 +82,7 @@ class AlertWatch:
         self.last: frozenset = frozenset()
 
     def seen(self, alerts: list[Alert]) -> None:
-        keys = frozenset(a.key[:2] for a in alerts)      # kind and count: the minutes waited grow by themselves
+        keys = frozenset(a.key for a in alerts)
         if keys != self.last:
             self.last = keys
             self.bus.publish("alerts", kinds=sorted(a.kind for a in alerts))

@@ -72,7 +72,11 @@ def _queue() -> dict[str, str | Callable[[Mapping[str, Any]], str]]:
             "not_found": _("没有找到这个号。"),
             "counter_paused": _("这个窗口已暂停叫号。"),
             "counter_closed": _("这个窗口已关闭。"),
-            "not_no_show": _("只有过号的号才能重新排队。")}
+            "not_no_show": _("只有过号的号才能重新排队。"),
+            "other_service": _("这个号不是本窗口办理的业务。"),
+            "not_waiting": _("这个号现在不在等候。"),
+            "unknown_counter": _("没有这个窗口。"),
+            "bad_counter_state": _("请选择开放、暂停或关闭。")}
 
 
 def _shop() -> dict[str, str]:
