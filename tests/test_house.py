@@ -184,6 +184,24 @@ def test_no_name_shadows_the_standard_library_or_a_well_known_package():
     assert shadows == []
 
 
+def unnamed_in_the_map(root: Path, doc: str) -> list[str]:
+    """Modules docs/architecture.md never names: each file by its name (`tapped.py`), a package's
+    `__init__.py` by its folder; Alembic's numbered revisions are named by their pattern."""
+    missing = []
+    for name, path in sorted(modules(root).items()):
+        if "versions" in path.parts:
+            continue
+        word = f"{path.parent.name}/" if path.name == "__init__.py" else path.name
+        if f"`{word}" not in doc and f"{word}`" not in doc and f"/{word}" not in doc:
+            missing.append(str(path.relative_to(root)))
+    return missing
+
+
+def test_the_architecture_page_names_every_module():
+    doc = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    assert unnamed_in_the_map(ROOT, doc) == [], "name these in docs/architecture.md (what each is for)"
+
+
 # -- the rules can fail -------------------------------------------------------------
 def write(root: Path, files: dict[str, str]) -> Path:
     for rel, text in files.items():
@@ -226,3 +244,10 @@ def test_an_upward_import_is_found(tmp_path: Path, files: dict[str, str], word: 
     root = write(tmp_path, files)
     found = upward(raw_imports(root))
     assert len(found) == 1 and word in found[0]
+
+
+def test_a_module_the_architecture_page_never_names_is_found(tmp_path: Path):
+    root = write(tmp_path, {"kiosk/__init__.py": "", "kiosk/web/__init__.py": "", "kiosk/web/named.py": "",
+                            "kiosk/web/forgotten.py": ""})
+    doc = "- `kiosk/`: the kiosk.\n- `web/`: the app; `named.py` does one thing."
+    assert unnamed_in_the_map(root, doc) == ["kiosk/web/forgotten.py"]
