@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from dataclasses import dataclass
 from typing import Any
 
 from kiosk.config import Config
@@ -21,6 +22,34 @@ from . import schemas
 log = logging.getLogger("sync.documents")
 
 KINDS = tuple(schemas.DOCUMENTS)
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A document read against the contract: `value` when it passes, else the refusal's code and reasons."""
+    value: dict[str, Any] | None
+    version: int | None
+    code: str | None = None
+    reasons: tuple[str, ...] = ()
+
+
+def check(doc: str, payload: bytes) -> Checked:
+    """Size, JSON, schema version and shape of one non-empty payload of topic `doc` (pure: the fleet's
+    station twins check with it too)."""
+    try:
+        value = schemas.decode(payload, limit=schemas.MAX_DOCUMENT_BYTES)
+    except schemas.BadPayload as exc:           # too large (unread), not JSON, nested too deep
+        return Checked(None, None, exc.code, (str(exc),))
+    version = _version(value)
+    schema_version = value.get("schema") if isinstance(value, dict) else None
+    if isinstance(value, dict) and "schema" in value and schema_version not in schemas.DOCUMENT_SCHEMA_VERSIONS:
+        return Checked(None, version, "unknown_schema", (
+            f"unknown schema version {str(schema_version)[:40]} (this station reads "
+            f"{', '.join(map(str, schemas.DOCUMENT_SCHEMA_VERSIONS))})",))
+    problems = schemas.errors(schemas.DOCUMENTS[doc], value)
+    if problems:
+        return Checked(None, version, "invalid", tuple(problems))
+    return Checked(value, version)
 
 
 class Documents:
@@ -35,21 +64,11 @@ class Documents:
         if not payload:
             log.info("district cleared its retained %s; the applied one stays in force", doc)
             return None
-        try:
-            value = schemas.decode(payload, limit=schemas.MAX_DOCUMENT_BYTES)
-        except schemas.BadPayload as exc:           # too large (unread), not JSON, nested too deep
-            return documents.reject(self.conn, doc, None, [str(exc)], code=exc.code)
-        version = _version(value)
-        schema_version = value.get("schema") if isinstance(value, dict) else None
-        if isinstance(value, dict) and "schema" in value and schema_version not in schemas.DOCUMENT_SCHEMA_VERSIONS:
-            return documents.reject(self.conn, doc, version, [
-                f"unknown schema version {str(schema_version)[:40]} (this station reads "
-                f"{', '.join(map(str, schemas.DOCUMENT_SCHEMA_VERSIONS))})"], code="unknown_schema")
-        problems = schemas.errors(schemas.DOCUMENTS[doc], value)
-        if problems:
-            return documents.reject(self.conn, doc, version, problems, code="invalid")
+        checked = check(doc, payload)
+        if checked.value is None:
+            return documents.reject(self.conn, doc, checked.version, list(checked.reasons), code=checked.code)
         effective, _ = documents.effective_config(self.conn, self.config)
-        return documents.apply(self.conn, doc, value, sha256=documents.digest(payload),
+        return documents.apply(self.conn, doc, checked.value, sha256=documents.digest(payload),
                                new_member_points=effective.points.new_member,
                                timezone=effective.station.timezone)
 

@@ -12,6 +12,11 @@ or no ack progress for `ack_timeout_s`, re-sends from the acknowledgement; the
 district de-duplicates by event id. An acknowledgement names an epoch
 (kiosk/base/outbox.py): it covers a prefix of the outbox. Only a few packs are
 ever in memory, whatever the backlog.
+
+The drain reads the outbox through a `Backlog`: the station's own is
+`OutboxBacklog` (the SQLite outbox); the light station twins of the fleet
+benchmark (tests/twin/) keep theirs in memory and run this very drain, so
+they pack, window and re-send exactly as a station does.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import sqlite3
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Protocol
 
 from kiosk.base import outbox
 from kiosk.base.clock import now_rfc3339
@@ -59,10 +64,61 @@ class Pack:
 Publish = Callable[[bytes], tuple[int, int]]      # payload → (mid, paho rc)
 
 
-def build_pack(conn: sqlite3.Connection, after_seq: int, *, max_events: int, max_bytes: int,
+class Backlog(Protocol):
+    """The events a drain sends: the station's outbox, or a twin's in memory."""
+
+    def epoch(self) -> int:
+        """The current epoch."""
+
+    def acked_seq(self) -> int:
+        """The last seq forgotten on an acknowledgement."""
+
+    def last_seq(self) -> int:
+        """The seq of the last event written, forgotten or not."""
+
+    def take(self, after_seq: int, limit: int) -> list[outbox.Event]:
+        """Up to `limit` events after `after_seq`, in seq order."""
+
+    def ack_position(self, epoch: int, upto_seq: int) -> int:
+        """The seq up to which an ack of (epoch, upto_seq) covers the backlog."""
+
+    def forget(self, upto_seq: int) -> int:
+        """Drop the events up to `upto_seq`; how many went."""
+
+
+class OutboxBacklog:
+    """The station's SQLite outbox as a drain's backlog (kiosk/base/outbox.py)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def epoch(self) -> int:
+        return outbox.current_epoch(self.conn).epoch
+
+    def acked_seq(self) -> int:
+        return outbox.acked_seq(self.conn)
+
+    def last_seq(self) -> int:
+        return outbox.last_seq(self.conn)
+
+    def take(self, after_seq: int, limit: int) -> list[outbox.Event]:
+        return outbox.take(self.conn, after_seq=after_seq, limit=limit)
+
+    def ack_position(self, epoch: int, upto_seq: int) -> int:
+        return outbox.ack_position(self.conn, epoch, upto_seq)
+
+    def forget(self, upto_seq: int) -> int:
+        return outbox.forget(self.conn, upto_seq)
+
+
+def build_pack(backlog: Backlog, after_seq: int, *, max_events: int, max_bytes: int,
                ts: str) -> Pack | None:
     """The next pack after `after_seq`: ≤ max_events and ≤ max_bytes (one event always goes)."""
-    events = outbox.take(conn, after_seq=after_seq, limit=max_events)
+    return encode_pack(backlog.take(after_seq, max_events), max_bytes=max_bytes, ts=ts)
+
+
+def encode_pack(events: list[outbox.Event], *, max_bytes: int, ts: str) -> Pack | None:
+    """The leading events that fit in `max_bytes` as one `events` payload (one event always goes)."""
     if not events:
         return None
     head, tail = b'{"events":[', ('],"ts":' + json.dumps(ts) + "}").encode()
@@ -81,19 +137,20 @@ def build_pack(conn: sqlite3.Connection, after_seq: int, *, max_events: int, max
 class Drain:
     """The outbox cursor and the packs in flight; every method runs in the agent's thread."""
 
-    def __init__(self, conn: sqlite3.Connection, publish: Publish, tuning: Tuning | None = None, *,
+    def __init__(self, backlog: Backlog | sqlite3.Connection, publish: Publish, tuning: Tuning | None = None, *,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self.conn = conn
+        """`backlog`: a Backlog, or the station's database (its outbox)."""
+        self.backlog: Backlog = OutboxBacklog(backlog) if isinstance(backlog, sqlite3.Connection) else backlog
         self.publish = publish
         self.tuning = tuning or Tuning()
         self.clock = clock
-        self.acked = outbox.acked_seq(conn)
+        self.acked = self.backlog.acked_seq()
         self.cursor = self.acked            # last seq handed to the broker on this connection
         self.delivered = self.acked         # highest seq the broker accepted (PUBACK < 0x80)
         self.high_water = 0                 # highest seq ever published by this process
         self.inflight: dict[int, Pack] = {}
         self.beyond: deque[int] = deque()   # the last seq of each pack sent on and beyond the acknowledgement
-        self.epoch = outbox.current_epoch(conn).epoch   # changes only by a restore, with sync stopped
+        self.epoch = self.backlog.epoch()   # changes only by a restore, with sync stopped
         self.last_error: str | None = None
         self._pause_until = 0.0
         self._retry_s = self.tuning.retry_min_s
@@ -105,7 +162,7 @@ class Drain:
     # -- sending -------------------------------------------------------------
     def last_seq(self) -> int:
         """The last seq written, even when the outbox is empty (one row of sqlite_sequence: cheap to poll)."""
-        return outbox.last_seq(self.conn)
+        return self.backlog.last_seq()
 
     def _window_open(self) -> bool:
         """May one more pack go? Fewer than window_packs messages and window events beyond the ack."""
@@ -120,7 +177,7 @@ class Drain:
             return 0
         t, sent, newest = self.tuning, 0, self.last_seq()
         while self.cursor < newest and len(self.inflight) < t.max_inflight and self._window_open():
-            pack = build_pack(self.conn, self.cursor, max_events=t.pack_events, max_bytes=t.pack_bytes, ts=ts())
+            pack = build_pack(self.backlog, self.cursor, max_events=t.pack_events, max_bytes=t.pack_bytes, ts=ts())
             if pack is None:
                 break
             mid, rc = self.publish(pack.payload)
@@ -174,7 +231,7 @@ class Drain:
         if epoch > self.epoch:
             log.warning("ignored events/ack for epoch %d: this station's epoch is %d", epoch, self.epoch)
             return None
-        return outbox.ack_position(self.conn, epoch, upto_seq)
+        return self.backlog.ack_position(epoch, upto_seq)
 
     def acknowledged(self, upto_seq: int, epoch: int | None = None) -> bool:
         """The district has every event up to (epoch, upto_seq): they will be forgotten (see `forget`)."""
@@ -202,8 +259,8 @@ class Drain:
         """
         if self.acked <= self._forgotten or (not now and self.clock() - self._forgot_at < self.tuning.forget_every_s):
             return 0
-        gone = outbox.forget(self.conn, self.acked)
-        self._forgotten = outbox.acked_seq(self.conn)
+        gone = self.backlog.forget(self.acked)
+        self._forgotten = self.backlog.acked_seq()
         self._forgot_at = self.clock()
         return gone
 

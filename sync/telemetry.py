@@ -95,14 +95,17 @@ def collect(conn: sqlite3.Connection, config: Config, *, started: float, sync: d
             last_seq: int) -> dict[str, Any]:
     """One telemetry payload (schema: sync.schemas.TELEMETRY); `started` is a monotonic time."""
     age = outbox.oldest_age_s(conn)
-    return {
-        "ts": now_rfc3339(),
-        "uptime_s": round(time.monotonic() - started, 1),
-        "host": host(config.database_path),
-        **devices(conn, [s.id for s in config.lockers.slots], STALE_INTERVALS * config.mqtt.telemetry_seconds),
-        "tickets_waiting": tickets_waiting(conn, config.station.timezone),
-        "outbox": {"depth": outbox.depth(conn), "oldest_age_s": None if age is None else round(age, 1),
-                   "acked_seq": outbox.acked_seq(conn), "last_seq": last_seq,
-                   "epoch": outbox.current_epoch(conn).epoch},
-        "sync": sync,
-    }
+    return compose(
+        started=started, host=host(config.database_path),
+        devices=devices(conn, [s.id for s in config.lockers.slots], STALE_INTERVALS * config.mqtt.telemetry_seconds),
+        tickets_waiting=tickets_waiting(conn, config.station.timezone),
+        outbox={"depth": outbox.depth(conn), "oldest_age_s": None if age is None else round(age, 1),
+                "acked_seq": outbox.acked_seq(conn), "last_seq": last_seq, "epoch": outbox.current_epoch(conn).epoch},
+        sync=sync)
+
+
+def compose(*, started: float, host: dict[str, Any], devices: dict[str, Any], tickets_waiting: int,
+            outbox: dict[str, Any], sync: dict[str, Any]) -> dict[str, Any]:
+    """The payload from its parts, in the contract's order (pure: the fleet's station twins use it too)."""
+    return {"ts": now_rfc3339(), "uptime_s": round(time.monotonic() - started, 1), "host": host, **devices,
+            "tickets_waiting": tickets_waiting, "outbox": outbox, "sync": sync}

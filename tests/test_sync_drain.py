@@ -16,7 +16,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from kiosk import config as cfg
 from kiosk.base import outbox, store
 from sync import schemas
-from sync.drain import Drain, Tuning, build_pack
+from sync.drain import Drain, OutboxBacklog, Tuning, build_pack
 
 STATION = "demo-barkor-01"
 
@@ -175,10 +175,10 @@ def outbox_db(tmp_path: Path) -> sqlite3.Connection:
 
 def test_a_pack_holds_at_most_100_events_and_256_kb_and_never_skips(outbox_db, tmp_path: Path):
     append_events(tmp_path / "station.db", 150, size=10_000)
-    pack = build_pack(outbox_db, 0, max_events=100, max_bytes=256 * 1024, ts="2026-11-22T00:00:00.000+00:00")
+    pack = build_pack(OutboxBacklog(outbox_db), 0, max_events=100, max_bytes=256 * 1024, ts="2026-11-22T00:00:00.000+00:00")
     assert len(pack.payload) <= 256 * 1024 and (pack.first, pack.count) == (1, pack.last)
     assert pack.count == 25
-    following = build_pack(outbox_db, pack.last, max_events=100, max_bytes=256 * 1024, ts="t")
+    following = build_pack(OutboxBacklog(outbox_db), pack.last, max_events=100, max_bytes=256 * 1024, ts="t")
     assert following.first == pack.last + 1
 
 

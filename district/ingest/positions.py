@@ -14,7 +14,7 @@ workers may take packs of the same station.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -92,20 +92,30 @@ def advance(conn: Connection, position: Position, now: datetime) -> Position:
                     position.replay_asked_at)
 
 
-def note_replay(conn: Connection, position: Position, now: datetime) -> None:
-    """Remember that a replay from upto_seq + 1 was asked for (not asked again before replay_after_s)."""
+def note_gap(conn: Connection, position: Position, now: datetime) -> None:
+    """Remember the gap after upto_seq: first seen, or a replay of it asked for, at `now`."""
     conn.execute(positions.update().where(positions.c.station_id == position.station,
                                           positions.c.epoch == position.epoch)
                  .values(replay_from=position.upto_seq + 1, replay_asked_at=now))
 
 
-def replay_due(position: Position, now: datetime, after_s: float) -> bool:
-    """A gap, and no replay of it asked for in the last `after_s` seconds (or the gap moved on)."""
+def gap_news(position: Position, now: datetime, after_s: float) -> str:
+    """What a gap means now: "none"; "new" (just seen: note it and wait, since packs of one station
+    taken by two hub workers may commit out of order and the hole fill itself); "waiting"; or "due"
+    (open for `after_s` since it was noted or last asked about: ask the station for a replay)."""
     if not position.gap:
-        return False
+        return "none"
     if position.replay_from != position.upto_seq + 1 or position.replay_asked_at is None:
-        return True
-    return (now - position.replay_asked_at).total_seconds() >= after_s
+        return "new"
+    return "due" if (now - position.replay_asked_at).total_seconds() >= after_s else "waiting"
+
+
+def overdue_gaps(conn: Connection, now: datetime, after_s: float, limit: int = 100) -> list[tuple[str, int]]:
+    """(station, epoch) of gaps open for `after_s` that no pack since has brought up (the sweep's list)."""
+    rows = conn.execute(select(positions.c.station_id, positions.c.epoch).where(
+        positions.c.max_seq > positions.c.upto_seq, positions.c.replay_asked_at.is_not(None),
+        positions.c.replay_asked_at <= now - timedelta(seconds=after_s)).limit(limit))
+    return [(r.station_id, r.epoch) for r in rows]
 
 
 def forgotten(conn: Connection, station: str, epoch: int, upto_seq: int, now: datetime) -> tuple[int, int] | None:

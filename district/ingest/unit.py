@@ -80,8 +80,7 @@ class Ingest:
         if where is None:
             rejects.count(conn, "wrong_topic", _claimed(msg.topic), msg.topic, "not a topic stations publish on", now)
             return Handled()
-        station = conn.execute(select(stations).where(stations.c.id == where.station,
-                                                      stations.c.removed_at.is_(None))).first()
+        station = _locked(conn, where.station)
         if station is None:
             rejects.count(conn, "unknown_station", where.station, msg.topic, f"{len(msg.payload)} bytes", now)
             return Handled()
@@ -135,14 +134,36 @@ class Ingest:
             position = positions.advance(conn, position, now)
             handled.stored += len(new)
             handled.outgoing.append(Outgoing(Topics(station.id).events_ack, contract.ack(position.upto_seq, epoch)))
-            if epoch == current and positions.replay_due(position, now, self.settings.replay_after_s):
-                log.warning("%s: gap after seq %d of epoch %d (have up to %d): asking for a replay", station.id,
-                            position.upto_seq, epoch, position.max_seq)
-                handled.outgoing.append(commands.create(conn, station.id, "events.replay",
-                                                        _replay_args(position), by="ingest", now=now))
-                positions.note_replay(conn, position, now)
+            if epoch == current:
+                handled.outgoing += self._gap(conn, position, now)
         _seen(conn, station.id, now)
         return handled
+
+    def _gap(self, conn: Connection, position: positions.Position, now: datetime) -> list[Outgoing]:
+        """A gap of the station's current epoch: noted when new, a replay asked for when it stayed open."""
+        news = positions.gap_news(position, now, self.settings.replay_after_s)
+        if news == "new":
+            positions.note_gap(conn, position, now)
+        if news != "due":
+            return []
+        log.warning("%s: gap after seq %d of epoch %d (have up to %d): asking for a replay", position.station,
+                    position.upto_seq, position.epoch, position.max_seq)
+        positions.note_gap(conn, position, now)
+        return [commands.create(conn, position.station, "events.replay", _replay_args(position), by="ingest",
+                                now=now)]
+
+    def sweep_gaps(self) -> list[Outgoing]:
+        """Gaps left open for `replay_after_s` with no pack since: ask those stations for a replay."""
+        now = self.clock()
+        outgoing: list[Outgoing] = []
+        with writing(self.engine) as conn:
+            for station_id, epoch in positions.overdue_gaps(conn, now, self.settings.replay_after_s):
+                station = _locked(conn, station_id)
+                if station is None or station.epoch != epoch:
+                    continue
+                position = positions.lock(conn, station_id, epoch, 1, now)
+                outgoing += self._gap(conn, position, now)
+        return outgoing
 
 
 def _replay_args(position: positions.Position) -> dict[str, Any]:
@@ -182,6 +203,17 @@ def _answer(conn: Connection, station: Row, result: dict[str, Any], now: datetim
                           f"epoch {epoch} seq {missing[0]}-{missing[1]}: the station had forgotten them "
                           "(acknowledged elsewhere) before the hub stored them", now)
     return True
+
+
+def _locked(conn: Connection, station: str) -> Row | None:
+    """The station's row, locked for the rest of the transaction (None: unknown or removed).
+
+    The per-station lock, taken first by every message: two hub workers applying messages of one
+    station (a shared subscription hands packs to either) wait on each other here, and since a batch
+    takes its stations in sorted order, never in a circle. SQLite's BEGIN IMMEDIATE locks everything.
+    """
+    return conn.execute(select(stations).where(stations.c.id == station, stations.c.removed_at.is_(None))
+                        .with_for_update()).first()
 
 
 def _seen(conn: Connection, station: str, now: datetime) -> None:

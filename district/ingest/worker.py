@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from typing import Callable
 
 from ..db.engine import is_unavailable
@@ -34,6 +35,7 @@ class Worker:
         self.thread = threading.Thread(target=self._run, name="district-ingest", daemon=True)
         self.handled = 0
         self.database_down = False
+        self._next_sweep = time.monotonic() + 1.0
 
     def start(self) -> "Worker":
         self.thread.start()
@@ -45,6 +47,7 @@ class Worker:
 
     def _run(self) -> None:
         while not self.stop_event.is_set():
+            self._sweep_if_due()
             try:
                 batch = [self.deliveries.get(timeout=0.2)]
             except queue.Empty:
@@ -59,6 +62,21 @@ class Worker:
                 return                                  # stopping with the messages unacknowledged
             for delivery, outcome in zip(batch, handled):
                 self._after(delivery, outcome)
+
+    def _sweep_if_due(self) -> None:
+        """Now and then, gaps no pack has come to fill get their replay asked for (ingest's sweep)."""
+        now = time.monotonic()
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + max(1.0, self.ingest.settings.replay_after_s / 2)
+        try:
+            asked = self.ingest.sweep_gaps()
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            return                                      # the batch loop says so and waits
+        if asked:
+            self.wake(None)
 
     def _apply(self, batch: list[Delivery]) -> list[Handled] | None:
         """Handle a batch in one transaction, retrying while the database is unavailable; None if stopped."""
