@@ -200,3 +200,19 @@ def test_a_document_for_all_reaches_a_station_at_its_birth_retained_and_its_outc
     with reading(rig.engine) as conn:
         row = conn.execute(select(deliveries).where(deliveries.c.station_id == STATION)).one()
     assert (row.kind, row.published_version, row.applied_version) == ("notices", 1, 1)
+
+
+def test_a_retained_goodbye_the_hub_already_knows_changes_nothing_and_ingest_goes_on(rig, twin):
+    twin.birth()
+    twin.publish("status", b'{"online":false}', retain=True)     # the station went away, its goodbye retained
+
+    def online() -> bool:
+        with reading(rig.engine) as conn:
+            return conn.execute(select(stations.c.online).where(stations.c.id == STATION)).scalar()
+    assert wait_until(lambda: online() is False, 10)
+    rig.stop_hub()
+    rig.start_hub()                        # it subscribes again: the broker hands it the same goodbye
+    twin.birth(session=2)
+    twin.send([twin.event()])
+    assert twin.wait_acked(1), "ingest stopped at a retained status that changed nothing"
+    assert online() is True

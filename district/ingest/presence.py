@@ -35,7 +35,8 @@ def apply(conn: Connection, station: Row, status: dict[str, Any], *, now: dateti
     elif "session" in status and station.session is not None and status["session"] < station.session:
         values.pop("online", None)         # the goodbye of an older connection arriving late
         values.pop("online_changed_at", None)
-    conn.execute(stations.update().where(stations.c.id == station.id).values(**values))
+    if values:                             # a retained copy of what the hub knew changes nothing
+        conn.execute(stations.update().where(stations.c.id == station.id).values(**values))
     return online
 
 
