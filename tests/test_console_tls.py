@@ -4,8 +4,10 @@ plain HTTP answered in words, an unusable certificate refused at start; a phone 
 from __future__ import annotations
 
 import re
+import shutil
 import socket
 import ssl
+import subprocess
 import urllib.error
 import urllib.request
 from dataclasses import replace
@@ -16,7 +18,7 @@ from conftest import free_port, vstation
 from console_rig import pairing_code
 from test_queue_web import sign_in
 
-from kiosk.upkeep.console_cert import fingerprint_of, write_certificate
+from kiosk.upkeep.console_cert import fingerprint_of, lan_addresses, local_names, write_certificate
 from kiosk.web.tls_listener import ConsoleListener
 
 SCREENSHOTS = Path(__file__).parent.parent / "docs" / "screenshots"
@@ -216,5 +218,42 @@ def test_a_new_user_pairs_a_phone_with_the_demo_and_calls_the_next_number(browse
         phone.get_by_role("button", name="叫下一位").click()
         assert phone.locator("#current-number").inner_text(timeout=5000) == "A001"
         phone.context.close()
+    finally:
+        demo.stop()
+
+
+def test_the_lan_addresses_are_this_machines_interfaces_not_its_host_name():
+    """What `ip` lists (global scope, IPv4) is what the QR code and the certificate may name; Raspberry Pi OS
+    maps the host name to 127.0.1.1, so the name alone never finds them."""
+    ip = shutil.which("ip")
+    if ip is None:
+        pytest.skip("no `ip` command here to compare with")
+    listed = subprocess.run([ip, "-4", "-o", "addr", "show", "scope", "global"], capture_output=True, text=True,
+                            check=True).stdout
+    assert sorted(lan_addresses()) == sorted(re.findall(r"inet (\d+\.\d+\.\d+\.\d+)/", listed))
+    assert set(lan_addresses()) <= set(local_names())
+
+
+def test_the_demo_console_on_every_address_answers_on_the_lan_and_the_residents_screen_does_not(tmp_path):
+    """`make run` as it ships: the console on 0.0.0.0 (here a free port, not 8443), reached at this machine's
+    LAN address with the certificate verified; the residents' screen answers on loopback only."""
+    from conftest import Demo
+
+    lan = lan_addresses()
+    if not lan:
+        pytest.skip("this machine has no LAN address")
+    port = free_port()
+    demo = Demo(tmp_path / "demo", "--console", f"0.0.0.0:{port}")
+    try:
+        banner = demo.output()
+        assert f"staff console: https://{lan[0]}:{port}/" in banner
+        assert f"it listens on every address of this machine (0.0.0.0:{port})" in banner
+        assert "--console 127.0.0.1:" in banner and "--console off" in banner
+        status, page = fetch(f"https://{lan[0]}:{port}/staff/pair", tmp_path / "demo" / "staff-console-ca.crt")
+        assert status == 200 and "配对这台设备" in page                     # a phone on the LAN pairs here
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection((lan[0], demo.port), timeout=5)       # the residents' screen: not on the LAN
+        with urllib.request.urlopen(demo.url + "/api/v1/health", timeout=10) as answer:
+            assert answer.status == 200                                     # … only on 127.0.0.1
     finally:
         demo.stop()

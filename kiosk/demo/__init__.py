@@ -115,8 +115,13 @@ def console_text(config: Config, url: str) -> str:
     """How a phone pairs with the demo, for the start-up banner."""
     if not url:
         return "off (turn it on in station.toml: [staff_console] enabled = true)"
-    cert = Path(config.staff_console.cert)
-    return (f"{url}  (HTTPS; certificate SHA-256 {fingerprint_of(cert)[:23]}…)\n"
+    console = config.staff_console
+    cert = Path(console.cert)
+    where = (f"    it listens on every address of this machine ({console.host}:{console.port}): devices on this\n"
+             f"    network can open its pairing page (--console 127.0.0.1:{console.port} keeps it on this machine,\n"
+             f"    --console off leaves it out)\n" if console.host in ("0.0.0.0", "::") else
+             f"    it listens on {console.host}:{console.port} only\n")
+    return (f"{url}  (HTTPS; certificate SHA-256 {fingerprint_of(cert)[:23]}…)\n{where}"
             f"    pair a phone: sign in at the kiosk (tap 李娜, PIN {STAFF_PIN}) → 配对设备 → 显示配对码,\n"
             f"    then scan the QR code or open the address and key in the 6 digits; the browser warns once\n"
             f"    until it trusts {cert.with_name(CA_FILE)}; on the phone sign in with S001 and PIN {STAFF_PIN}")

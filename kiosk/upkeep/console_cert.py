@@ -9,9 +9,11 @@ this machine's host names and addresses; run init again (`--console-cert`) after
 
 from __future__ import annotations
 
+import fcntl
 import ipaddress
 import os
 import socket
+import struct
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -23,10 +25,35 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 VALID_DAYS = 825          # what browsers accept for a server certificate
 
 
+SIOCGIFADDR = 0x8915      # Linux: an interface's IPv4 address
+
+
+def lan_addresses() -> list[str]:
+    """This machine's IPv4 addresses other than loopback, read from its network interfaces (a phone on the
+    LAN opens one of them). Not from the host name: Raspberry Pi OS and Debian map it to 127.0.1.1 in
+    /etc/hosts, so the name alone would give a QR code that no phone can open. Private (LAN) addresses
+    first."""
+    found = []
+    try:
+        interfaces = socket.if_nameindex()
+    except OSError:
+        return []
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        for _index, name in interfaces:
+            try:
+                packed = fcntl.ioctl(probe.fileno(), SIOCGIFADDR, struct.pack("256s", name.encode()[:15]))
+            except OSError:
+                continue      # down, or no IPv4 address
+            address = ipaddress.ip_address(packed[20:24])
+            if not address.is_loopback:
+                found.append(address)
+    return [str(a) for a in sorted(dict.fromkeys(found), key=lambda a: not a.is_private)]
+
+
 def local_names() -> list[str]:
     """This machine's names and addresses as devices on the LAN may reach it (plus loopback)."""
     host = socket.gethostname()
-    names = ["localhost", "127.0.0.1", host, f"{host}.local"]
+    names = ["localhost", "127.0.0.1", host, f"{host}.local", *lan_addresses()]
     try:
         for family, *_rest, addr in socket.getaddrinfo(host, None):
             if family in (socket.AF_INET, socket.AF_INET6):

@@ -22,6 +22,7 @@ from cheroot.ssl.builtin import BuiltinSSLAdapter
 
 from ..base.errors import VStationError
 from ..config.console import StaffConsoleSettings
+from ..upkeep.console_cert import lan_addresses
 from ..station import Station
 
 log = logging.getLogger("kiosk.console")
@@ -101,14 +102,9 @@ def console_url(settings: StaffConsoleSettings, port: int) -> str:
 
 
 def _lan_address() -> str:
-    """An address of this machine other than loopback, found from its own name (no traffic is sent)."""
-    try:
-        for *_rest, addr in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
-            if not addr[0].startswith("127."):
-                return addr[0]
-    except OSError:
-        pass
-    return socket.gethostname()
+    """An address of this machine other than loopback, read from its interfaces; else its name on mDNS."""
+    addresses = lan_addresses()
+    return addresses[0] if addresses else f"{socket.gethostname()}.local"
 
 
 class ConsoleListener:
