@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from console_rig import Device, csrf, paired_device, pairing_code
+from console_rig import HTTPS, Device, csrf, paired_device, pairing_code
 from test_queue_web import sign_in
 
 from kiosk.base.clock import utc_now
-from kiosk.members import devices, sessions
+from kiosk.members import devices, sessions, staff
 
 
 def test_a_device_is_paired_used_revoked_and_refused(station, client, card):
@@ -98,3 +98,33 @@ def test_codes_are_shown_only_at_the_residents_screen_with_the_console_on(statio
     device = paired_device(station, client, card)
     assert device.post("/staff/devices/code").status_code == 404
     assert "显示配对码" not in device.get("/staff/devices").get_data(as_text=True)
+
+
+def test_a_pin_change_ends_the_device_sessions_of_that_staff_member(station, client, card):
+    device = paired_device(station, client, card)
+    staff.set_pin(station.db(), "S001", "5678")                             # e.g. `vstation set-pin S001`
+    assert device.get("/staff/menu").headers["Location"].endswith("/staff/")
+    ended = station.db().execute("SELECT end_reason FROM staff_sessions WHERE device_id IS NOT NULL")
+    assert [r[0] for r in ended] == ["pin_changed"]
+    page = device.get(device.sign_in(pin="1234").headers["Location"]).get_data(as_text=True)
+    assert "工号或密码不对" in page                                          # the old PIN opens nothing
+    assert device.sign_in(pin="5678").headers["Location"].endswith("/staff/menu")
+
+
+def test_a_console_form_without_its_csrf_token_is_refused_and_changes_nothing(station, client, card):
+    sign_in(client, card)
+    code = pairing_code(client)
+    bare = Device(station)
+    refused = bare.client.post("/staff/pair", base_url=HTTPS, data={"code": code, "name": "手机"},
+                               headers={"Referer": HTTPS + "/staff/pair"})
+    assert refused.status_code == 400 and "页面已过期" in refused.get_data(as_text=True)
+    assert devices.paired(station.db()) == []
+    device = Device(station)
+    assert device.pair(code).status_code == 302                             # the code was not spent on it
+    assert device.sign_in().headers["Location"].endswith("/staff/menu")
+    station.take_ticket("consult")
+    refused = device.client.post("/staff/counter/1/call_next", base_url=HTTPS,
+                                 headers={"Referer": HTTPS + "/staff/counter/1"})
+    assert refused.status_code == 400 and "页面已过期" in refused.get_data(as_text=True)
+    assert station.queue.at_counter(station.db(), "1") is None
+    assert device.get("/staff/menu").status_code == 200                     # still signed in

@@ -199,3 +199,21 @@ def test_a_device_takes_a_members_card_from_the_kiosk_reader_for_its_own_session
     card.tap("0A1B2C3D4E")                                                  # nobody waits: a check-in again
     assert [e.type for e in outbox.take(station.db(), limit=100)].count("member.checked_in") == 1
     at_kiosk.close()
+
+
+def test_a_ticket_is_transferred_to_another_service_from_the_device(station, device):
+    taken = station.take_ticket("consult").issued.ticket                     # A001, for a certificate after all
+    post(device, "/staff/counter/1/call_next")
+    page = shown(device)
+    targets = re.findall(r'name="to_service" value="(\w+)"', page)
+    assert targets == ["print", "certify"]                                  # every service but its own
+    moved = device.get(post(device, "/staff/counter/1/transfer", ticket_id=taken.id, to_service="print")
+                       .headers["Location"]).get_data(as_text=True)
+    assert "A001：已转到其他业务" in moved and 'id="current-number"' not in moved
+    assert rows(moved, "print") == ["A001"] and rows(moved, "consult") == []  # its number kept, in print's line
+    assert rows(shown(device, "/staff/counter/2"), "print") == ["A001"]      # counter 2 serves print
+    post(device, "/staff/counter/2/call_next")
+    assert 'id="current-number">A001' in shown(device, "/staff/counter/2")
+    refused = device.get(post(device, "/staff/counter/2/transfer", ticket_id=taken.id, to_service="nowhere")
+                         .headers["Location"]).get_data(as_text=True)
+    assert "没有这项服务" in refused and 'id="current-number">A001' in refused   # refused in words, nothing moved

@@ -3,11 +3,14 @@ overdue loan, help requests not dispatched in time; told live when they change, 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from conftest import wait_until
 from console_rig import paired_device
 from gpiozero.pins.mock import MockFactory
 from locker_rig import FakeClock, Hand, locker_config, make_station
+from test_print_spooler import rig, serial_station  # noqa: F401  (fixtures: a serial printer on a pty)
 
 from kiosk.web import create_app
 
@@ -112,3 +115,55 @@ def card_for():
     def make(st):
         return create_app(st, simulated=True, test_config={"TESTING": True}).test_client(), Card(st)
     return make
+
+
+def banner(device) -> dict[str, str]:
+    """The alerts banner a paired device fetches live: each alert's kind and the words staff read."""
+    page = device.get("/staff/alerts").get_data(as_text=True)
+    parts = page.split('data-alert="')[1:]
+    return {part.split('"', 1)[0]: " ".join(re.sub(r"<[^>]*(>|$)", " ", part.split(">", 1)[1]).split())
+            for part in parts}                         # (each part ends with the next alert's unclosed tag)
+
+
+def test_a_device_banner_says_what_each_alert_needs_and_drops_it_when_mended(st, factory, clock, card_for):
+    hand = Hand(factory)
+    client, card = card_for(st)
+    assert banner(paired_device(st, client, card)) == {}
+    for _ in range(3):                                 # U1's door never opens: a fault after three tries
+        started = st.locker_action("borrow", ZHUOMA)
+        assert wait_until(lambda: st.locker_core.status(st.db(), started.op_id).phase == "not_opened", timeout=3)
+    borrowed = st.locker_action("borrow", TASHI)       # U2 then, taken home
+    hand.open(borrowed.slot_id); hand.take(borrowed.slot_id); hand.shut(borrowed.slot_id)
+    assert wait_until(lambda: st.locker_core.status(st.db(), borrowed.op_id).phase == "done")
+    ask_for_help(st, "h1")
+    clock.advance(hours=73)                            # the umbrella is past due, the request long missed
+    hand.open("C2")                                    # and a charging door left open
+    st.locker_core.tick(st.db())
+    clock.advance(seconds=61)
+    st.locker_core.tick(st.db())
+    st.printer.set_paper_low()
+    st.record_devices()
+    device = paired_device(st, client, card)           # signed in again: 73 hours idle ended the session
+    shown = banner(device)
+    assert list(shown) == ["printer", "locker_fault", "door_open", "loan_overdue", "help_waiting"]
+    assert shown["printer"] == "打印纸快用完了 请准备新的纸卷。"
+    assert shown["locker_fault"] == "储物柜故障：U1，请检查。 储物柜"
+    assert shown["door_open"] == "储物柜门没有关：C2，请去关门。"
+    assert shown["loan_overdue"] == "1 件借用已超期（U2）。 储物柜"
+    assert shown["help_waiting"].startswith("1 个求助还没有派单，最久的已等 ")
+    hand.shut("C2")                                    # mended: gone at the next look
+    st.printer.set_paper_low(False)
+    st.record_devices()
+    assert wait_until(lambda: set(banner(device)) == {"locker_fault", "loan_overdue", "help_waiting"})
+
+
+def test_a_printer_that_stops_answering_is_on_the_device_banner_in_words(serial_station, rig, card_for):
+    """A serial printer on a pty (tests/printer_rig.py) whose cover is opened: offline, as its status says."""
+    client, card = card_for(serial_station)
+    device = paired_device(serial_station, client, card)
+    rig.set_offline()
+    serial_station.record_devices()                    # the kiosk's device round
+    assert banner(device) == {"printer": "打印机没有响应 请检查打印机的电源和连线。"}
+    rig.set_offline(False)
+    serial_station.record_devices()
+    assert banner(device) == {}
