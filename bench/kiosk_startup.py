@@ -20,7 +20,7 @@ def main() -> None:
         ready, rss = [], []
         for _ in range(5):
             proc, seconds = start_kiosk(config_path, port)
-            for page in ("/", "/guide", "/checkin", "/api/v1/health", "/sim/") * 20:
+            for page in ("/", "/guide", "/checkin", "/api/v1/health", "/lockers/") * 20:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}{page}") as response:
                     response.read()
             ready.append(seconds)

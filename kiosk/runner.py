@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import config as cfg
-from . import demo, hardware
+from . import hardware
 from .base import sdnotify, store
 from .base.bus import Bus
 from .base.clock import utc_now
@@ -120,6 +120,9 @@ def run_demo(*, data_dir: Path, port: int | None, mqtt: tuple[str, int] | None,
              config_path: Path | None = None, district: bool = False,
              console: tuple[str, int] | None | bool = False, always_open: bool = False) -> int:
     """`vstation run --simulate`: seed a demo station, start sync beside the kiosk (and its district if asked)."""
+    # here, not at the top: `vstation kiosk` on a Pi Zero should not load the demo (and cryptography)
+    from . import demo
+
     hub = None
     if district:
         from district.demo import DemoDistrict
@@ -137,6 +140,8 @@ def run_demo(*, data_dir: Path, port: int | None, mqtt: tuple[str, int] | None,
 def _demo_station(data_dir: Path, port: int | None, mqtt: tuple[str, int] | None, config_path: Path | None,
                   hub, console: tuple[str, int] | None | bool, always_open: bool) -> int:
     """`console`: False keeps the config's staff console, None turns it off, (ip, port) moves it there."""
+    from . import demo
+
     path = config_path or demo.write_config(data_dir)
     config = cfg.with_overrides(cfg.load(path), port=port, console=console)
     if always_open:
