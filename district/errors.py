@@ -16,8 +16,15 @@ class RegistryError(DistrictError, ValueError):
 
 
 class Refused(DistrictError, ValueError):
-    """A request from the console that breaks a rule; `reasons` says which, in words for staff."""
+    """A request from the console that breaks a rule; `reasons` says which, in words for staff.
 
-    def __init__(self, message: str, reasons: list[str] | None = None) -> None:
+    `code` names the rule for the console (district/web/refusals.py puts it into the reader's language
+    with `details`); the message is the same in English, for logs and the command line.
+    """
+
+    def __init__(self, message: str, reasons: list[str] | None = None, *, code: str | None = None,
+                 **details: object) -> None:
         super().__init__(message)
         self.reasons = reasons or []
+        self.code = code
+        self.details = details

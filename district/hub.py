@@ -20,6 +20,8 @@ from .ingest.unit import Ingest
 from .ingest.worker import Worker
 from .link import Delivery, Link
 from .outbound import Outbound
+from .projections import Projector
+from .rounds import Rounds
 from .settings import Settings
 
 log = logging.getLogger("district")
@@ -41,10 +43,18 @@ class Hub:
         self.deliveries: "queue.Queue[Delivery]" = queue.Queue()
         self.link = Link(settings.mqtt, self.deliveries, on_connected=lambda: self.outbound.wake())
         self.outbound = Outbound(engine, self.link, telemetry_days=settings.ingest.telemetry_days)
-        self.worker = Worker(Ingest(engine, settings.ingest), self.link, self.deliveries, wake=self.outbound.wake)
+        self.rounds = Rounds(engine, settings, made=self.outbound.wake)
+        ingest = Ingest(engine, settings.ingest, projector=Projector(settings.balances))
+        self.worker = Worker(ingest, self.link, self.deliveries, wake=self.wake)
+
+    def wake(self, station: str | None = None) -> None:
+        """Something changed (a console action, a birth): rosters may be due, and commands and documents are."""
+        self.rounds.wake(station)
+        self.outbound.wake(station)
 
     def start(self) -> "Hub":
         self.outbound.start()
+        self.rounds.start()
         self.worker.start()
         self.link.start()
         return self
@@ -52,6 +62,7 @@ class Hub:
     def stop(self) -> None:
         self.link.stop()
         self.worker.stop()
+        self.rounds.stop()
         self.outbound.stop()
 
 
@@ -69,7 +80,7 @@ def run_hub(settings: Settings, *, console: bool = True, stop: threading.Event |
     try:
         if console:
             from .web.serve import ConsoleServer
-            server = ConsoleServer(settings, engine, wake=hub.outbound.wake).start()
+            server = ConsoleServer(settings, engine, wake=hub.wake).start()
         if on_ready:
             on_ready(server.url if server else None)
         stop.wait()

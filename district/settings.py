@@ -77,6 +77,51 @@ class IngestSettings:
 
 
 @dataclass(frozen=True)
+class Category:
+    """A help category's name on the console (the stations' [[help.categories]] say what it is)."""
+    id: str
+    name: dict[str, str]
+
+
+@dataclass(frozen=True)
+class DispatchSettings:
+    wait_minutes: int             # a new request not dispatched this long raises an alert
+    points: int                   # the points a dispatch offers unless the dispatcher says otherwise
+    command_hours: int            # a dispatch waits this long for an offline station, then expires
+    categories: tuple[Category, ...] = ()
+
+    def name(self, category: str) -> dict[str, str] | None:
+        return next((c.name for c in self.categories if c.id == category), None)
+
+
+@dataclass(frozen=True)
+class Reason:
+    """A reason district staff may give for a points adjustment, and the largest amount it allows."""
+    id: str
+    label: dict[str, str]
+    max: int
+
+
+OVERDRAFT_RULES = ("allow", "claw_back")
+
+
+@dataclass(frozen=True)
+class BalanceSettings:
+    new_member: int               # the seed points of a member added at the district
+    overdraft: str                # allow (written off, flagged) | claw_back (the member owes it)
+    publish_seconds: int          # rosters with balances go out this often (and after every change)
+    reasons: tuple[Reason, ...] = ()
+
+    def reason(self, reason_id: str) -> Reason | None:
+        return next((r for r in self.reasons if r.id == reason_id), None)
+
+
+@dataclass(frozen=True)
+class ShopSettings:
+    low_stock: int                # a station's stock of a good at or below this raises an alert
+
+
+@dataclass(frozen=True)
 class Settings:
     path: Path
     district: DistrictInfo
@@ -86,6 +131,9 @@ class Settings:
     alerts: AlertSettings
     registry: RegistrySettings
     ingest: IngestSettings
+    dispatch: DispatchSettings = DispatchSettings(30, 2, 12)
+    balances: BalanceSettings = BalanceSettings(10, "allow", 300)
+    shop: ShopSettings = ShopSettings(3)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -119,7 +167,8 @@ def parse(raw: dict, path: Path) -> Settings:
         path=path, district=_district(root.table("district")), database_url=_database(root.table("database"), base),
         mqtt=_mqtt(root.table("mqtt"), base), console=_console(root.table("console"), base),
         alerts=_alerts(root.table("alerts")), registry=_registry(root.table("registry"), base),
-        ingest=_ingest(root.table("ingest")))
+        ingest=_ingest(root.table("ingest")), dispatch=_dispatch(root.table("dispatch")),
+        balances=_balances(root.table("balances")), shop=_shop(root.table("shop")))
     root.done()
     if problems:
         raise SettingsError(f"{path}: {len(problems.items)} problem(s):\n  " + "\n  ".join(problems.items))
@@ -235,6 +284,42 @@ def _ingest(t: Table) -> IngestSettings:
                             replay_after_s=t.number("replay_after_s", 30, low=1, high=3600))
     t.done()
     return ingest
+
+
+def _dispatch(t: Table) -> DispatchSettings:
+    categories = []
+    for c in t.tables("category"):
+        categories.append(Category(c.text("id", pattern=r"[a-z0-9-]{1,32}", expected="a category id of a-z, 0-9 and -"),
+                                   c.localized("name")))
+        c.done()
+    t.unique("category", [c.id for c in categories])
+    dispatch = DispatchSettings(wait_minutes=t.integer("wait_minutes", 30, low=1, high=7 * 24 * 60),
+                                points=t.integer("points", 2, low=0, high=100),
+                                command_hours=t.integer("command_hours", 12, low=1, high=24),
+                                categories=tuple(categories))
+    t.done()
+    return dispatch
+
+
+def _balances(t: Table) -> BalanceSettings:
+    reasons = []
+    for r in t.tables("reason"):
+        reasons.append(Reason(r.text("id", pattern=r"[a-z0-9_-]{1,32}", expected="an id of a-z, 0-9, _ and -"),
+                              r.localized("label"), r.integer("max", 100, low=1, high=100000)))
+        r.done()
+    t.unique("reason", [r.id for r in reasons])
+    balances = BalanceSettings(new_member=t.integer("new_member", 10, low=0, high=100000),
+                               overdraft=t.choice("overdraft", OVERDRAFT_RULES, "allow"),
+                               publish_seconds=t.integer("publish_seconds", 300, low=1, high=24 * 3600),
+                               reasons=tuple(reasons))
+    t.done()
+    return balances
+
+
+def _shop(t: Table) -> ShopSettings:
+    shop = ShopSettings(low_stock=t.integer("low_stock", 3, low=0, high=100000))
+    t.done()
+    return shop
 
 
 def with_database(settings: Settings, url: str) -> Settings:

@@ -43,11 +43,22 @@ def district_toml(folder: Path, broker_port: int, db_url: str | None, **sections
     for name, values in sections.items():
         tables.setdefault(name, {}).update(values)
     lines = []
-    for name, values in tables.items():    # strings, numbers and booleans only: JSON spells them as TOML does
-        lines += [f"[{name}]", *(f"{key} = {json.dumps(value, ensure_ascii=False)}" for key, value in values.items())]
+    for name, values in tables.items():
+        plain = {k: v for k, v in values.items() if not (isinstance(v, list) and v and isinstance(v[0], dict))}
+        lines += [f"[{name}]", *(f"{key} = {toml_value(value)}" for key, value in plain.items())]
+        for key in values.keys() - plain.keys():           # a list of tables: [[name.key]] each
+            for table in values[key]:
+                lines += [f"[[{name}.{key}]]", *(f"{k} = {toml_value(v)}" for k, v in table.items())]
     path = folder / "district.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def toml_value(value: Any) -> str:
+    """Strings, numbers, booleans and lists as JSON spells them (as TOML does); a dict as an inline table."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(k)} = {toml_value(v)}" for k, v in value.items()) + "}"
+    return json.dumps(value, ensure_ascii=False)
 
 
 class Rig:

@@ -78,6 +78,7 @@ stations = Table(
     Column("previous_epoch", BigInteger),
     Column("restored_at", Moment),                              # when a new, larger epoch was first seen
     Column("sessions_missed", Integer, nullable=False, default=0),
+    Column("grid", String(64)),                                 # the grid it serves (one grid, one V-station)
 )
 
 health = Table(

@@ -25,6 +25,7 @@ from sync.topics import Topics
 
 from .. import commands, contract, documents
 from ..outgoing import Outgoing
+from ..projections import Projector
 from ..db.engine import writing
 from ..db.schema import stations
 from ..settings import IngestSettings
@@ -47,15 +48,18 @@ class Handled:
     outgoing: list[Outgoing] = field(default_factory=list)
     birth_of: str | None = None
     stored: int = 0
+    projected: bool = False           # new events changed what the district sends back (balances: rosters)
 
 
 class Ingest:
     """Applies messages from stations to the database; stateless between messages."""
 
-    def __init__(self, engine: Engine, settings: IngestSettings, *, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(self, engine: Engine, settings: IngestSettings, *, clock: Callable[[], datetime] = utc_now,
+                 projector: Callable[[Connection, str, dict[str, Any], datetime], bool] | None = None) -> None:
         self.engine = engine
         self.settings = settings
         self.clock = clock
+        self.project = projector or Projector()      # what a new event means to the ledger, requests, stock
 
     def handle(self, msg: Received) -> Handled:
         """Apply one message in one transaction; database errors propagate (the caller retries later)."""
@@ -131,6 +135,7 @@ class Ingest:
                               f"epoch {epoch} seq {event['seq']} holds another event than {event['id']}", now)
             for event in new:
                 _effects(conn, station, event, now)
+                handled.projected |= self.project(conn, station.id, event, now)
             position = positions.advance(conn, position, now)
             handled.stored += len(new)
             handled.outgoing.append(Outgoing(Topics(station.id).events_ack, contract.ack(position.upto_seq, epoch)))

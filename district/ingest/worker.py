@@ -125,7 +125,7 @@ class Worker:
         for message in handled.outgoing:
             if message.command_id is None:
                 self.link.publish(message.topic, message.payload, retain=message.retain)
-        if handled.birth_of or any(m.command_id for m in handled.outgoing):
+        if handled.birth_of or handled.projected or any(m.command_id for m in handled.outgoing):
             self.wake(handled.birth_of)
         self.link.ack(delivery)
         self.handled += 1

@@ -1,0 +1,145 @@
+"""Each station's roster, made from the register, with the district's balances as of that station's events.
+
+A station shows a member's balance as the district's snapshot plus its own
+entries written after the snapshot's `as_of_seq` (kiosk/members/ledger.py).
+So the roster for station X says, per member: every counted entry of the
+district except X's own entries after X's contiguous position (what the hub
+holds of X without a hole, in X's current epoch), and `as_of_seq` is that
+position. The station then adds exactly the entries the district has not
+counted, and every station shows the same balance once the hub holds all
+their events and they have the roster made after that.
+
+A roster goes to a station only when what it says beyond the station's own
+entries changed (members, cards, roles, grids, other stations' entries, the
+district's entries) or the station's epoch did: its own spending and earning
+it already shows. One more case: the station's own seed entries, which the
+district does not count (district/points/ledger.py), once the hub holds
+those the last roster's `as_of_seq` left to the station. `roster_state` keeps the digest of the last one; the
+station's row is locked while a roster is made, so two hub workers make it
+once. Rosters made here replace each other: older ones of a station are
+forgotten (the documents page keeps the last few).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection, Engine
+
+from .. import documents
+from ..db.engine import reading, writing
+from ..db.people import ledger as ledger_table
+from ..db.people import roster_state
+from ..db.schema import documents as documents_table
+from ..db.schema import positions, stations
+from ..points import ledger
+from . import register
+
+log = logging.getLogger("district.rosters")
+AUTHOR = "register"          # created_by of the rosters made here
+KEEP = 3                     # rosters of a station kept in the documents table
+
+
+@dataclass(frozen=True)
+class Made:
+    station: str
+    version: int
+    members: int
+    as_of_seq: int
+
+
+def position_of(conn: Connection, station: Any) -> tuple[int, int]:
+    """(epoch, upto_seq): how far the hub holds the station's current epoch without a hole (0 if never seen)."""
+    epoch = station.epoch if station.epoch is not None else 0
+    upto = conn.execute(select(positions.c.upto_seq).where(positions.c.station_id == station.id,
+                                                          positions.c.epoch == epoch)).scalar()
+    return epoch, int(upto or 0)
+
+
+def content(conn: Connection, station: Any, district: str) -> tuple[list[dict[str, Any]], int, str]:
+    """(the roster's members with balances, as_of_seq, digest of what it says beyond the station itself)."""
+    epoch, upto = position_of(conn, station)      # first: the sums read after it can only be newer
+    people = register.listing(conn, district=district, active=True, limit=1_000_000)
+    totals = ledger.balances(conn, [m.id for m in people]) if people else {}
+    own = ledger.of_station(conn, station.id)
+    later = ledger.beyond(conn, station.id, epoch, upto)
+    roster, outside = [], []
+    for m in people:
+        entry: dict[str, Any] = {"member_id": m.id, "name": m.name, "role": m.role,
+                                 "balance": totals.get(m.id, 0) - later.get(m.id, 0)}
+        if m.card_uid:
+            entry["card_uid"] = m.card_uid
+        if m.grid:
+            entry["grid"] = m.grid
+        roster.append(entry)
+        outside.append([m.id, m.name, m.role, m.grid, m.card_uid, totals.get(m.id, 0) - own.get(m.id, 0)])
+    digest = hashlib.sha256(json.dumps([epoch, outside], ensure_ascii=False).encode()).hexdigest()
+    return roster, upto, digest
+
+
+def make(conn: Connection, station_id: str, district: str, now: datetime) -> Made | None:
+    """A new roster document for the station if what it says changed; None when nothing did (or no members)."""
+    station = conn.execute(select(stations).where(stations.c.id == station_id, stations.c.removed_at.is_(None))
+                           .with_for_update()).first()
+    if station is None or station.epoch is None:       # never born: its roster follows its first birth
+        return None
+    roster, as_of, digest = content(conn, station, district)
+    state = conn.execute(select(roster_state).where(roster_state.c.station_id == station_id)).first()
+    if not roster or (state is not None and state.digest == digest and not _seeds_counted_twice(conn, state, as_of)):
+        return None
+    doc = documents.publish(conn, "roster", roster, target=station_id, by=AUTHOR, now=now,
+                            extra={"as_of_seq": as_of})
+    values = {"digest": digest, "epoch": station.epoch, "version": doc.version, "as_of_seq": as_of, "built_at": now}
+    if state is None:
+        conn.execute(roster_state.insert().values(station_id=station_id, **values))
+    else:
+        conn.execute(roster_state.update().where(roster_state.c.station_id == station_id).values(**values))
+    _forget_older(conn, station_id, doc.version)
+    return Made(station_id, doc.version, len(roster), as_of)
+
+
+def _seeds_counted_twice(conn: Connection, state: Any, as_of: int) -> bool:
+    """The station adds its own uncounted entries (its seeds) written after the last roster's as_of_seq;
+    once the hub holds them without a hole, a roster with the newer as_of_seq takes them out again."""
+    if state.as_of_seq >= as_of:
+        return False
+    return conn.execute(select(ledger_table.c.id).where(
+        ledger_table.c.station_id == state.station_id, ledger_table.c.epoch == (state.epoch or 0),
+        ledger_table.c.counts.is_(False), ledger_table.c.seq > state.as_of_seq, ledger_table.c.seq <= as_of)
+        .limit(1)).first() is not None
+
+
+def _forget_older(conn: Connection, station_id: str, version: int) -> None:
+    kept = conn.execute(select(documents_table.c.version).where(
+        documents_table.c.kind == "roster", documents_table.c.target == station_id,
+        documents_table.c.created_by == AUTHOR).order_by(documents_table.c.version.desc()).limit(KEEP)).scalars().all()
+    if len(kept) == KEEP:
+        conn.execute(documents_table.delete().where(
+            documents_table.c.kind == "roster", documents_table.c.target == station_id,
+            documents_table.c.created_by == AUTHOR, documents_table.c.version < kept[-1]))
+
+
+def make_all(engine: Engine, district: str, now: datetime) -> list[Made]:
+    """Make every station's roster that changed, one station per transaction."""
+    with reading(engine) as conn:
+        ids = conn.execute(select(stations.c.id).where(stations.c.removed_at.is_(None)).order_by(stations.c.id)) \
+            .scalars().all()
+    made = []
+    for station_id in ids:
+        with writing(engine) as conn:
+            one = make(conn, station_id, district, now)
+        if one:
+            log.info("roster v%d for %s: %d members, balances as of seq %d", one.version, one.station, one.members,
+                     one.as_of_seq)
+            made.append(one)
+    return made
+
+
+def state_of(conn: Connection, station_id: str) -> Any:
+    return conn.execute(select(roster_state).where(roster_state.c.station_id == station_id)).first()

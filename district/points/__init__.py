@@ -1,0 +1,1 @@
+"""One balance per member for the whole district: the authoritative ledger, adjustments and overdrafts."""

@@ -1,0 +1,60 @@
+"""The rosters round: each station's roster with the district's balances, made when something changed.
+
+It runs every `balances.publish_seconds` and at once when woken (a change on
+the console, a station's birth); what it makes the outbound loop publishes.
+Several hub workers may run it side by side: a station's roster is made
+under a lock on its row, and only when its content changed.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime
+from typing import Callable
+
+from sqlalchemy.engine import Engine
+
+from kiosk.base.clock import utc_now
+
+from .db.engine import is_unavailable
+from .members import rosters
+from .settings import Settings
+
+log = logging.getLogger("district.rounds")
+MIN_GAP_S = 2.0          # woken rounds come at most this often (a busy ingest wakes it with every pack)
+
+
+class Rounds:
+    def __init__(self, engine: Engine, settings: Settings, *, made: Callable[[], None] = lambda: None,
+                 clock: Callable[[], datetime] = utc_now) -> None:
+        self.engine, self.settings, self.made, self.clock = engine, settings, made, clock
+        self._wake = threading.Event()
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="district-rounds", daemon=True)
+
+    def start(self) -> "Rounds":
+        self.thread.start()
+        return self
+
+    def wake(self, station: str | None = None) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.stop_event.set()
+        self._wake.set()
+        self.thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self.stop_event.is_set():
+            try:
+                if rosters.make_all(self.engine, self.settings.district.id, self.clock()):
+                    self.made()
+            except Exception as exc:
+                if is_unavailable(exc):
+                    log.error("database unavailable (%s); rosters later", str(exc).splitlines()[0][:200])
+                else:
+                    log.exception("the rosters round failed")
+            self.stop_event.wait(min(MIN_GAP_S, self.settings.balances.publish_seconds))
+            self._wake.wait(self.settings.balances.publish_seconds)
+            self._wake.clear()
