@@ -31,6 +31,7 @@ def parser() -> argparse.ArgumentParser:
                        help="where the secret files will be on the station (default /etc/vstation)")
         if name == "add-station":
             a.add_argument("--name", default="", help="the station's name on the console")
+            a.add_argument("--grid", default="", help="the grid it serves (dispatch suggests members of that grid)")
     rm = sub.add_parser("remove-station", help="take a station off the broker; its history stays")
     rm.add_argument("station")
     for name in ("add-user", "set-password"):
@@ -115,7 +116,8 @@ def _registry(engine, settings: Settings, args: argparse.Namespace) -> int:
         print(f"station {args.station} removed from {settings.registry.passwd_file}; reload mosquitto")
         return 0
     if args.action == "add-station":
-        kit = credentials.add(engine, settings, args.station, args.name, station_dir=args.station_dir)
+        kit = credentials.add(engine, settings, args.station, args.name, station_dir=args.station_dir,
+                              grid=args.grid)
     else:
         kit = credentials.rotate(engine, settings, args.station, station_dir=args.station_dir)
     print("\n".join(kit.lines()))

@@ -1,4 +1,4 @@
-"""What a newly stored event means beyond the events table: the ledger, overdrafts (and later help, stock).
+"""What a newly stored event means beyond the events table: the ledger and overdrafts, the help requests.
 
 Ingest calls the projector for each event it stores for the first time, in
 the same transaction as the event itself: so each one is applied once, and a
@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from .help import track
 from .points import ledger, overdraft
 from .settings import BalanceSettings
 
@@ -29,6 +30,7 @@ class Projector:
         """Apply the event; True when it changed what the district sends back (balances: the rosters)."""
         if event["type"] == "points.entry":
             return self._points(conn, station, event, now)
+        track.apply(conn, station, event, now)
         return False
 
     def _points(self, conn: Connection, station: str, event: dict[str, Any], now: datetime) -> bool:

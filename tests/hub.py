@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from conftest import ROOT, wait_until
+from conftest import ROOT, Demo, demo_config, wait_until
 from mosquitto import Broker
 from paho.mqtt.enums import CallbackAPIVersion
 
@@ -28,6 +28,7 @@ from district import settings as district_settings
 from district.hub import Hub, open_database
 from district.registry import credentials
 from kiosk.base.clock import now_rfc3339
+from kiosk.demo import mqtt_block
 
 
 def district_toml(folder: Path, broker_port: int, db_url: str | None, **sections: dict[str, Any]) -> Path:
@@ -78,8 +79,9 @@ class Rig:
         self.hub: Hub | None = None
         self.process: subprocess.Popen | None = None
 
-    def add_station(self, station: str, name: str = "") -> credentials.Kit:
-        kit = credentials.add(self.engine, self.settings, station, name, station_dir=str(self.folder / "stations" / station))
+    def add_station(self, station: str, name: str = "", grid: str = "") -> credentials.Kit:
+        kit = credentials.add(self.engine, self.settings, station, name, station_dir=str(self.folder / "stations" / station),
+                              grid=grid)
         self.broker.reload()
         return kit
 
@@ -191,3 +193,15 @@ class Twin:
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+
+
+def linked_demo(rig: Rig, station: str, folder, *, grid: str = "") -> Demo:
+    """The demo station under another id, its [mqtt] section the kit the registry made for it."""
+    kit = rig.add_station(station, grid=grid)
+    path = demo_config(folder)
+    text = path.read_text(encoding="utf-8").replace('id = "demo-barkor-01"', f'id = "{station}"', 1)
+    keys = {"enabled": True, "host": rig.broker.host, "port": rig.broker.port, "username": station,
+            "password_file": str(kit.folder / "mqtt.secret"), "command_key_file": str(kit.folder / "command.key"),
+            "telemetry_seconds": 5}
+    path.write_text(text.replace("[mqtt]\nenabled = false\n", mqtt_block(keys)), encoding="utf-8")
+    return Demo(folder)

@@ -10,6 +10,10 @@ import pytest
 from conftest import vstation
 from hub import Rig
 from paho.mqtt.enums import CallbackAPIVersion
+from sqlalchemy import select
+
+from district.db.engine import reading
+from district.db.schema import stations
 
 
 @pytest.fixture
@@ -44,8 +48,10 @@ def district(rig: Rig, *args: str):
 
 
 def test_add_station_writes_the_kit_and_the_broker_lines(rig):
-    done = district(rig, "add-station", "lhasa-cg-01", "--name", "八廓 V站")
+    done = district(rig, "add-station", "lhasa-cg-01", "--name", "八廓 V站", "--grid", "八廓社区")
     assert done.returncode == 0, done.stderr
+    with reading(rig.engine) as conn:
+        assert conn.execute(select(stations.c.grid).where(stations.c.id == "lhasa-cg-01")).scalar() == "八廓社区"
     kit = rig.settings.registry.folder / "lhasa-cg-01"
     for name in ("mqtt.secret", "command.key"):
         assert stat.S_IMODE((kit / name).stat().st_mode) == 0o600

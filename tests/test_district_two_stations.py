@@ -13,8 +13,8 @@ and both stations show the district's balance.
 from __future__ import annotations
 
 import pytest
-from conftest import Demo, demo_config, wait_until
-from hub import Rig
+from conftest import Demo, wait_until
+from hub import Rig, linked_demo
 from sqlalchemy import select
 
 from district.db.engine import reading, writing
@@ -24,24 +24,12 @@ from district.members import register
 from district.points import ledger as points
 from kiosk import config as cfg
 from kiosk.base import store
-from kiosk.demo import ROSTER, mqtt_block
+from kiosk.demo import ROSTER
 from kiosk.members import ledger
 from kiosk.shop.supermarket import Shop
 from kiosk.base.clock import utc_now
 
 STATIONS = ("lhasa-cg-barkor-01", "lhasa-cg-jibenggang-02")
-
-
-def linked_demo(rig: Rig, station: str, folder) -> Demo:
-    """The demo station under another id, its [mqtt] section the kit the registry made for it."""
-    kit = rig.add_station(station)
-    path = demo_config(folder)
-    text = path.read_text(encoding="utf-8").replace('id = "demo-barkor-01"', f'id = "{station}"', 1)
-    keys = {"enabled": True, "host": rig.broker.host, "port": rig.broker.port, "username": station,
-            "password_file": str(kit.folder / "mqtt.secret"), "command_key_file": str(kit.folder / "command.key"),
-            "telemetry_seconds": 5}
-    path.write_text(text.replace("[mqtt]\nenabled = false\n", mqtt_block(keys)), encoding="utf-8")
-    return Demo(folder)
 
 
 def station_balance(demo: Demo, member: str = "M001") -> int:

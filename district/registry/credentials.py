@@ -59,8 +59,8 @@ def hub_password(settings: Settings) -> None:
 
 
 def add(engine: Engine, settings: Settings, station: str, name: str = "", *, station_dir: str = STATION_DIR,
-        now: datetime | None = None) -> Kit:
-    """Register `station` and make its credentials and kit."""
+        now: datetime | None = None, grid: str = "") -> Kit:
+    """Register `station` (serving `grid`, if given) and make its credentials and kit."""
     _check_id(settings, station)
     now = now or utc_now()
     with writing(engine) as conn:
@@ -70,10 +70,11 @@ def add(engine: Engine, settings: Settings, station: str, name: str = "", *, sta
         key = secrets.token_hex(32)
         if row is None:
             conn.execute(stations.insert().values(id=station, name=name or station, command_key=key, added_at=now,
-                                                  online=False, sessions_missed=0))
+                                                  online=False, sessions_missed=0, grid=grid.strip()[:64] or None))
         else:
             conn.execute(stations.update().where(stations.c.id == station).values(
-                removed_at=None, command_key=key, keys_rotated_at=now, **({"name": name} if name else {})))
+                removed_at=None, command_key=key, keys_rotated_at=now, **({"name": name} if name else {}),
+                **({"grid": grid.strip()[:64]} if grid.strip() else {})))
     return _kit(settings, station, key, station_dir)
 
 

@@ -26,6 +26,13 @@ def _words() -> dict[str, str]:
         "bad_amount": _("调整的积分必须是非零整数"),
         "amount_over_max": _("这个原因最多调整 %(max)s 分"),
         "no_overdraft": _("没有未处理的透支记录 %(id)s"),
+        "unknown_request": _("没有这个求助"),
+        "already_taken": _("求助 %(number)s 已被 %(member)s 接单或完成"),
+        "dispatch_pending": _("求助 %(number)s 已派给 %(member)s，正在等待站点确认"),
+        "bad_points": _("任务积分是 0 到 100 的整数"),
+        "not_done": _("求助 %(number)s 还没有完成"),
+        "bad_satisfaction": _("联系上的居民，满意度是 1 到 5"),
+        "satisfaction_unreached": _("没有联系上就没有满意度"),
     }
 
 
