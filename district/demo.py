@@ -4,12 +4,16 @@
 demo's data folder it keeps `district/` with a district.toml, the broker's
 config, password and ACL files (written by the registry, so the demo logs in
 exactly as a real station would), the hub's database and an admin user whose
-generated password is printed. mosquitto and the hub run as child processes
-and stop with the demo.
+generated password is printed. The register starts with the demo station's
+members (the caller passes them: the hub may not read the station's code),
+so a help request can be dispatched to the demo member at once, and the
+station's help categories are named on the console. mosquitto and the hub
+run as child processes and stop with the demo.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -19,6 +23,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Iterable
 
 from kiosk.base.clock import utc_now
 
@@ -26,6 +31,7 @@ from . import accounts
 from .db.engine import writing
 from .errors import DistrictError
 from .hub import open_database
+from .members import register
 from .registry import credentials
 from .settings import load
 
@@ -56,20 +62,24 @@ class DemoDistrict:
         self.hub: subprocess.Popen | None = None
         self.config = self.folder / "district.toml"
 
-    def start(self, station: str, station_name: str) -> "DemoDistrict":
+    def start(self, station: str, station_name: str, *, members: Iterable[dict[str, Any]] = (),
+              categories: Iterable[dict[str, Any]] = (), grid: str = "") -> "DemoDistrict":
+        """`members`: {member_id, name, role, grid, card_uid} for a register still empty; `categories`:
+        {id, name} of the station's help categories; `grid`: the station's."""
         if not Path(MOSQUITTO).exists():
             raise DistrictError("the district demo needs mosquitto (Debian: sudo apt install mosquitto)")
         self.folder.mkdir(parents=True, exist_ok=True)
         self.broker_port, self.console_port = free_port(self.broker_port), free_port(self.console_port)
-        self._write_config()
+        self._write_config(list(categories))
         settings = load(self.config)
         credentials.hub_password(settings)
         engine = open_database(settings)
         try:
             self.password = self._admin(engine)
-            self.kit = credentials.add(engine, settings, station, station_name,
+            self.kit = credentials.add(engine, settings, station, station_name, grid=grid,
                                        station_dir=str(settings.registry.folder / station)) \
                 if not (settings.registry.folder / station / "mqtt.secret").exists() else None
+            _register(engine, settings, list(members))
         finally:
             engine.dispose()
         self.station_folder = settings.registry.folder / station
@@ -80,8 +90,8 @@ class DemoDistrict:
         _wait_listening(self.console_port, self.hub, self.folder / "hub.log")   # the banner's link works at once
         return self
 
-    def _write_config(self) -> None:
-        """The demo's district.toml, written each run with this run's ports."""
+    def _write_config(self, categories: list[dict[str, Any]]) -> None:
+        """The demo's district.toml, written each run with this run's ports and the station's categories."""
         self.config.write_text(f"""# The demo's district (vstation run --simulate --district); rewritten at every start.
 [district]
 id = "demo-district"
@@ -98,7 +108,7 @@ listen = "127.0.0.1:{self.console_port}"
 offline_minutes = 2
 [registry]
 broker_port = {self.broker_port}
-""", encoding="utf-8")
+""" + "".join(_category(c) for c in categories), encoding="utf-8")
 
     def _admin(self, engine) -> str:
         """The demo admin's password: made once, kept in admin-password.txt (mode 600)."""
@@ -145,6 +155,23 @@ broker_port = {self.broker_port}
                     proc.wait(10)
                 except subprocess.TimeoutExpired:
                     proc.kill()
+
+
+def _category(category: dict[str, Any]) -> str:
+    name = ", ".join(f"{lang} = {json.dumps(text, ensure_ascii=False)}" for lang, text in category["name"].items())
+    return f'[[dispatch.category]]\nid = {json.dumps(category["id"])}\nname = {{ {name} }}\n'
+
+
+def _register(engine, settings, members: list[dict[str, Any]]) -> None:
+    """The demo station's members into a register that has none yet (a restarted demo keeps its own)."""
+    now = utc_now()
+    with writing(engine) as conn:
+        if register.listing(conn, limit=1, active=None):
+            return
+        for m in members:
+            register.add(conn, member_id=m["member_id"], name=m["name"], role=m["role"], grid=m.get("grid", ""),
+                         card_uid=m.get("card_uid"), district=settings.district.id,
+                         seed=settings.balances.new_member, by="demo", now=now)
 
 
 def _wait_listening(port: int, proc: subprocess.Popen, log: Path, timeout_s: float = 30.0) -> None:

@@ -127,8 +127,12 @@ def run_demo(*, data_dir: Path, port: int | None, mqtt: tuple[str, int] | None,
     if district:
         from district.demo import DemoDistrict
 
-        info = cfg.load(config_path or demo.write_config(data_dir)).station
-        hub = DemoDistrict(data_dir / "district").start(info.id, info.name["zh"])
+        loaded = cfg.load(config_path or demo.write_config(data_dir))
+        people = [{"member_id": m.id, "name": m.name, "role": m.role, "grid": m.grid, "card_uid": uid}
+                  for m, uid in demo.ROSTER]
+        hub = DemoDistrict(data_dir / "district").start(
+            loaded.station.id, loaded.station.name["zh"], members=people, grid=demo.ROSTER[0][0].grid,
+            categories=[{"id": c.id, "name": c.name} for c in loaded.help.categories])
         config_path = demo.linked_config(data_dir, hub.station_mqtt())
     try:
         return _demo_station(data_dir, port, mqtt, config_path, hub, console, always_open)

@@ -1,0 +1,105 @@
+"""The closed loop in the one-laptop demo (`vstation run --simulate --district`), in Debian's Chromium.
+
+A resident asks for help at the kiosk by touch; the dispatcher finds it on
+the console's 社区派单 page and sends it to the demo member suggested first
+(the station's grid); the member taps their card (the demo's simulated
+reader), accepts and finishes it at the kiosk; the resident rates it; the
+dispatcher sees every step and records the return visit.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import ROOT
+from test_district_browser import demo, logged_in  # noqa: F401  (the module's demo fixture)
+from test_help_browser import keypad
+
+pytestmark = pytest.mark.browser
+SHOTS = ROOT / "docs" / "screenshots"
+
+
+def resident_asks(browser, demo) -> str:  # noqa: F811
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(demo.url + "/")
+    page.locator(".tile-help").click()
+    page.locator("button[data-category='repairs']").click()
+    keypad(page, "13812345678")
+    page.get_by_role("button", name="下一步").click()
+    page.locator("label.toggle", has_text="水龙头漏水").click()
+    page.get_by_role("button", name="下一步").click()
+    page.locator("button[data-time='today_pm']").click()
+    page.locator("#consent-yes").click()
+    page.locator("#confirm").click()
+    number = page.locator(".ticket-number").inner_text()
+    page.close()
+    return number
+
+
+def member_does_it(browser, demo) -> None:  # noqa: F811
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(demo.url + "/")
+    page.locator("body[data-live='1']").wait_for(state="attached", timeout=5000)
+    sim = browser.new_page()
+    sim.goto(demo.url + "/sim/")
+    with sim.expect_response(lambda r: r.request.method == "POST"):
+        sim.get_by_role("button", name="卓玛").click()
+    sim.close()
+    page.locator("#notice a[data-tasks='1']").click(timeout=10000)
+    page.locator("section.task[data-state='dispatched']").wait_for()
+    page.locator("[data-action='accept']").click()
+    page.locator("[data-action='done']").click()
+    page.locator("[data-choice='solved']").click()
+    page.locator("section.task[data-state='done']").wait_for()
+    page.close()
+
+
+def resident_rates(browser, demo, number: str) -> None:  # noqa: F811
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(demo.url + "/help/find")
+    keypad(page, number)
+    page.get_by_role("button", name="查询").click()
+    page.locator(".star-button").nth(3).click()              # four stars
+    assert "谢谢您的评价" in page.locator("h1").inner_text()
+    page.close()
+
+
+def test_asked_at_the_kiosk_dispatched_from_the_console_done_by_card_rated_and_visited(browser, demo):  # noqa: F811
+    number = resident_asks(browser, demo)
+    console = logged_in(browser, demo)
+    console.get_by_role("link", name="社区派单").click()
+    link = console.locator("table.waiting a", has_text=number)
+    for _ in range(40):                                       # the request reaches the hub within seconds
+        if link.count():
+            break
+        console.wait_for_timeout(500)
+        console.reload()
+    assert "小修小补" in console.locator("table.waiting").inner_text()    # the category by its name
+    link.click()
+    assert console.locator("input[name=member_id]").first.get_attribute("value") == "M001"
+    console.screenshot(path=str(SHOTS / "district-dispatch.png"), full_page=True)
+    console.get_by_role("button", name="派单").click()
+    assert "派单已签名发往站点" in console.locator(".flash.ok").inner_text()
+
+    def state_is(word: str) -> bool:
+        console.reload()
+        return word in console.locator("h1").inner_text()
+    for _ in range(60):
+        if state_is("已派单"):
+            break
+        console.wait_for_timeout(500)
+    assert state_is("已派单")
+    member_does_it(browser, demo)
+    resident_rates(browser, demo, number)
+    for _ in range(60):
+        if "居民评价 4 星" in console.locator("table.steps").inner_text():
+            break
+        console.wait_for_timeout(500)
+        console.reload()
+    steps = console.locator("table.steps").inner_text()
+    assert "M001 接单" in steps and "M001 完成：已解决" in steps and "居民评价 4 星" in steps
+    console.select_option("select[name=reached]", "1")
+    console.select_option("select[name=satisfaction]", "5")
+    console.fill("form input[name=note]", "水龙头修好了")
+    console.get_by_role("button", name="记录回访").click()
+    assert "联系上，满意度 5" in console.locator("table.visits").inner_text()
+    console.close()
