@@ -65,12 +65,14 @@ def toml_value(value: Any) -> str:
 class Rig:
     """One district: config, broker with the registry's password and ACL files, database, maybe a hub."""
 
-    def __init__(self, folder: Path, db_url: str | None = None, **sections: dict[str, Any]) -> None:
+    def __init__(self, folder: Path, db_url: str | None = None, *, broker_extra: tuple[str, ...] = (),
+                 **sections: dict[str, Any]) -> None:
+        """`broker_extra`: more mosquitto.conf lines (a benchmark's larger limits)."""
         folder.mkdir(parents=True, exist_ok=True)
         self.folder = folder
         self.broker = Broker(folder / "broker", anonymous=False, password_file=folder / "passwd",
                              acl_file=folder / "acl",
-                             extra=("set_tcp_nodelay true", "max_queued_messages 10000"))   # docs/operations.md
+                             extra=("set_tcp_nodelay true", "max_queued_messages 10000", *broker_extra))   # docs/operations.md
         self.config_path = district_toml(folder, self.broker.port, db_url, **sections)
         self.settings = district_settings.load(self.config_path)
         credentials.hub_password(self.settings)

@@ -108,7 +108,7 @@ class Fleet:
     def _turn(self, twin: StationTwin, now: float, slow: bool) -> None:
         if slow:
             twin.client.loop_misc()
-            if twin.reconnect_at is not None and now >= twin.reconnect_at:
+            if twin.reconnect_at is not None and now >= max(twin.reconnect_at, twin.offline_until):
                 twin.connect()
         twin.turn(now)
 

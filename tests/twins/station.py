@@ -65,6 +65,7 @@ class StationTwin:
         self.session, self.started_at, self.started = 0, now_rfc3339(), clock()
         self.connected, self.host_index, self.backoff = False, 0, RECONNECT_MIN_S
         self.reconnect_at: float | None = None
+        self.offline_until = 0.0                         # the network is away until then (no attempts)
         self.next_telemetry = 0.0
         self.birth_mids: set[int] = set()
         self.figures = Figures()
@@ -116,6 +117,17 @@ class StationTwin:
             except OSError:
                 pass
 
+    def go_offline(self, until: float) -> None:
+        """The network goes away until `until` (monotonic): the connection drops, no attempt before then."""
+        self.offline_until = until
+        self.drop()
+
+    def back_online(self, at: float) -> None:
+        """The network is back at `at`: the next attempt is then, whatever the back-off had planned."""
+        self.offline_until = at
+        if not self.connected:
+            self.reconnect_at = at
+
     def goodbye(self) -> None:
         """SIGTERM's path: `online: false` with the session, then a clean disconnect."""
         if self.connected:
@@ -140,6 +152,7 @@ class StationTwin:
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
         if self.connected:
             self.connected = False
+            self.host_index += 1                         # as the agent: the next node of mqtt.hosts
             self.reconnect_at = self.clock() + self.backoff
         elif self.reconnect_at is None:
             self._failed()
