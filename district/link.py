@@ -5,7 +5,10 @@ returns; here `manual_ack_set(True)` holds the PUBACK until ingest committed
 what the message said. A hub that dies before that gets the message again
 from the broker (its session is persistent), and de-duplicates it.
 With `mqtt.shared_group` the subscriptions are `$share/{group}/…`: several
-hub workers share the stations' messages as competing consumers.
+hub workers share the stations' messages as competing consumers. With
+`mqtt.hosts` the hub fails over across a clustered broker's nodes as a
+station does (sync/rotation.py); `protocol = "3.1.1"` is for a broker
+without MQTT 5 (NATS): a persistent `clean_session = false` session.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from sync.rotation import Rotation
 from sync.topics import PREFIX
 
 from .contract import UPSTREAM
@@ -69,7 +73,10 @@ class Link:
         self.deliveries = deliveries
         self.on_connected = on_connected
         self._connected = threading.Event()
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=settings.client_id, protocol=mqtt.MQTTv5)
+        v5 = settings.protocol == "5"
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=settings.client_id,
+                                  protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311, clean_session=None if v5 else False)
+        self.rotation = Rotation(settings.brokers, self._connect_async)
         self.client.manual_ack_set(True)
         if settings.username:
             self.client.username_pw_set(settings.username,
@@ -81,24 +88,30 @@ class Link:
         self.client.max_queued_messages_set(0)
         self.client.on_connect, self.client.on_disconnect = self._on_connect, self._on_disconnect
         self.client.on_message, self.client.on_subscribe = self._on_message, self._on_subscribe
+        self.client.on_connect_fail = self._on_connect_fail
         self.client.on_socket_open = _no_delay
 
     @property
     def where(self) -> str:
-        return f"broker {self.settings.host}:{self.settings.port}"
+        return self.rotation.where
 
     @property
     def connected(self) -> bool:
         return self._connected.is_set()
 
     def start(self) -> "Link":
+        self.rotation.attach(self.client)
+        self.client.loop_start()
+        return self
+
+    def _connect_async(self, client: mqtt.Client, host: str, port: int) -> None:
+        if self.settings.protocol != "5":
+            client.connect_async(host, port, KEEPALIVE_S)
+            return
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = SESSION_EXPIRY_S
         props.ReceiveMaximum = RECEIVE_MAXIMUM
-        self.client.connect_async(self.settings.host, self.settings.port, KEEPALIVE_S, clean_start=False,
-                                  properties=props)
-        self.client.loop_start()
-        return self
+        client.connect_async(host, port, KEEPALIVE_S, clean_start=False, properties=props)
 
     def wait_connected(self, timeout: float) -> bool:
         return self._connected.wait(timeout)
@@ -122,6 +135,7 @@ class Link:
         if reason.is_failure:
             log.error("%s refused the hub: %s (%d); check mqtt.username and mqtt.password_file", self.where,
                       reason, reason.value)
+            self.rotation.next()
             return
         client.subscribe(filters(self.settings.shared_group))
         log.info("%s: connected as %s%s", self.where, self.settings.client_id,
@@ -133,6 +147,13 @@ class Link:
         if self._connected.is_set():
             log.warning("%s: connection lost (%s); reconnecting", self.where, reason)
         self._connected.clear()
+        if self.rotation.next():
+            log.info("next attempt: %s", self.where)
+
+    def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
+        log.warning("%s: cannot connect; retrying with back-off", self.where)
+        if self.rotation.next():
+            log.info("next attempt: %s", self.where)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         self.deliveries.put(Delivery(msg.topic, msg.payload, msg.qos, msg.mid, bool(msg.retain)))

@@ -40,6 +40,12 @@ class MqttLink:
     tls_ca: Path | None
     client_id: str
     shared_group: str | None      # competing consumers: subscribe as $share/{group}/…
+    hosts: tuple[tuple[str, int], ...] = ()   # a clustered broker's nodes, tried in turn (else host:port)
+    protocol: str = "5"           # "3.1.1" for a broker without MQTT 5 (NATS)
+
+    @property
+    def brokers(self) -> tuple[tuple[str, int], ...]:
+        return self.hosts or ((self.host, self.port),)
 
 
 @dataclass(frozen=True)
@@ -220,7 +226,13 @@ def _optional_path(t: Table, name: str, base: Path) -> Path | None:
 
 def _mqtt(t: Table, base: Path) -> MqttLink:
     group = t.text("shared_group", "", pattern=r"[A-Za-z0-9_-]+", expected="a group name of letters, digits, _ and -")
-    link = MqttLink(host=t.text("host", "127.0.0.1"), port=t.integer("port", 1883, low=1, high=65535),
+    port = t.integer("port", 1883, low=1, high=65535)
+    hosts = t.brokers("hosts", port)
+    protocol = t.choice("protocol", ("5", "3.1.1"), "5")
+    if group and protocol != "5":
+        t.problems.add(t.key("shared_group"), "needs protocol \"5\" (shared subscriptions are MQTT 5's)")
+    link = MqttLink(host=hosts[0][0] if hosts else t.text("host", "127.0.0.1"), port=hosts[0][1] if hosts else port,
+                    hosts=hosts, protocol=protocol,
                     username=t.text("username", "") or None, password_file=_optional_path(t, "password_file", base),
                     tls_ca=_optional_path(t, "tls_ca", base),
                     client_id=t.text("client_id", "district-hub", pattern=r"[A-Za-z0-9_-]{1,64}",

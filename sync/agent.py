@@ -174,7 +174,8 @@ class Agent:
         elif isinstance(item, Connected):
             self._on_connected(item)
         elif isinstance(item, Disconnected):
-            log.warning("%s: connection lost (%s); reconnecting with back-off", self.link.where, item.reason)
+            log.warning("%s: connection lost (%s); reconnecting with back-off", item.where or self.link.where,
+                        item.reason)
 
     def _on_connected(self, item: Connected) -> None:
         """Count the session, publish the birth, (re)subscribe and re-send what was not acknowledged."""

@@ -3,7 +3,10 @@
 The client is built from `[mqtt]` (MQTT 5 unless `protocol = "3.1.1"`, TLS when
 `tls_ca` is set, password read from `password_file`), keeps a persistent
 session named after the station, and reconnects by itself with paho's back-off
-(1 to 60 s). Its callbacks only put small items on the agent's queue: all
+(1 to 60 s). With `mqtt.hosts` (the nodes of a clustered broker) a connection
+that fails or drops makes the next attempt go to the next node in the list,
+round and round; the cluster keeps the session, so nothing else changes.
+Its callbacks only put small items on the agent's queue: all
 station logic and every database call stay in the agent's one thread.
 Connection problems are logged here, in one line each; the password never is.
 """
@@ -26,6 +29,7 @@ from paho.mqtt.properties import Properties
 from kiosk.base.errors import ConfigError
 from kiosk.config import MqttSettings
 
+from .rotation import Rotation
 from .topics import Topics
 
 log = logging.getLogger("sync.session")
@@ -44,8 +48,9 @@ class Connected:
 
 @dataclass(frozen=True)
 class Disconnected:
-    """An established connection was lost (paho reconnects by itself)."""
+    """An established connection was lost (paho reconnects by itself); `where`: the broker it was with."""
     reason: str
+    where: str = ""
 
 
 @dataclass(frozen=True)
@@ -123,6 +128,7 @@ class Link:
         self.topics = Topics(station_id)
         self._connected = threading.Event()
         self._refused = False
+        self.rotation = Rotation(settings.brokers, self._connect_async)
         v5 = settings.protocol == "5"
         self.client = _Client(CallbackAPIVersion.VERSION2, client_id=station_id,
                               protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311,
@@ -150,7 +156,7 @@ class Link:
 
     @property
     def where(self) -> str:
-        return f"district broker {self.settings.host}:{self.settings.port}"
+        return f"district {self.rotation.where}"
 
     @property
     def connected(self) -> bool:
@@ -158,14 +164,17 @@ class Link:
 
     def start(self) -> None:
         """Connect in the background (the first attempt too is retried with back-off)."""
+        self.rotation.attach(self.client)
+        self.client.loop_start()
+
+    def _connect_async(self, client: mqtt.Client, host: str, port: int) -> None:
+        """Set up the next attempt at `host`:`port` (MQTT 5: the session kept 7 days)."""
         if self.settings.protocol == "5":
             props = Properties(PacketTypes.CONNECT)
             props.SessionExpiryInterval = SESSION_EXPIRY_S
-            self.client.connect_async(self.settings.host, self.settings.port, KEEPALIVE_S,
-                                      clean_start=False, properties=props)
+            client.connect_async(host, port, KEEPALIVE_S, clean_start=False, properties=props)
         else:
-            self.client.connect_async(self.settings.host, self.settings.port, KEEPALIVE_S)
-        self.client.loop_start()
+            client.connect_async(host, port, KEEPALIVE_S)
 
     def publish(self, topic: str, payload: bytes, *, qos: int, retain: bool = False) -> mqtt.MQTTMessageInfo:
         """Hand a message to paho (thread-safe); its PUBACK comes back as a `Puback` item."""
@@ -190,12 +199,18 @@ class Link:
         return sent
 
     # -- paho callbacks (network thread) -----------------------------------
+    def _next_broker(self) -> None:
+        """This broker failed or dropped us: the next attempt goes to the next one in `mqtt.hosts`."""
+        if self.rotation.next():
+            log.info("next attempt: %s", self.where)
+
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
         if reason.is_failure:
             self._refused = True
             hint = "; check mqtt.username and mqtt.password_file" if reason.value in (134, 135, 4, 5) else ""
             log.error("%s refused the connection: %s (%d)%s; retrying with back-off",
                       self.where, reason, reason.value, hint)
+            self._next_broker()
             return
         self._refused = False
         self._connected.set()
@@ -204,11 +219,13 @@ class Link:
     def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
         log.warning("%s: cannot connect: %s; retrying with back-off (up to %d s)", self.where,
                     describe_connect_error(self.client.last_connect_error), RECONNECT_MAX_S)
+        self._next_broker()
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
         if self._connected.is_set():
             self._connected.clear()
-            self.inbox.put(Disconnected(str(reason)))
+            self.inbox.put(Disconnected(str(reason), self.where))
+            self._next_broker()
         elif not self._refused:
             hint = ("does it want a client certificate (mqtt.tls_cert, mqtt.tls_key) other than this one?"
                     if self.settings.tls_ca else "a TLS port needs mqtt.tls_ca")

@@ -282,6 +282,8 @@ def station_config(folder: Path, broker: Broker, **mqtt: object) -> Path:
     from kiosk.demo import mqtt_block
 
     keys = {"enabled": True, "host": broker.host, "port": broker.port, "telemetry_seconds": 5, **mqtt}
+    if "hosts" in mqtt:                            # a cluster's nodes instead of the one broker
+        keys.pop("host")
     text = path.read_text(encoding="utf-8")
     assert "[mqtt]\nenabled = false\n" in text
     path.write_text(text.replace("[mqtt]\nenabled = false\n", mqtt_block(keys)), encoding="utf-8")

@@ -148,6 +148,21 @@ def test_tls_handshake_with_the_right_and_a_wrong_ca(tmp_path: Path):
     assert "the broker's certificate is not trusted" in _lines(refused)["mqtt"]
 
 
+def test_every_node_of_mqtt_hosts_is_probed_and_one_that_answers_is_enough(tmp_path: Path):
+    broker = Broker(tmp_path / "broker").start()
+    dead = Broker(tmp_path / "dead")                # never started: nothing listens on its port
+    try:
+        path = station_config(tmp_path / "station", broker,
+                              hosts=[f"127.0.0.1:{dead.port}", f"127.0.0.1:{broker.port}"])
+        store.open_store(tmp_path / "station" / "station.db").close()
+        result = vstation("--config", str(path), "check")
+    finally:
+        broker.stop()
+    line = _lines(result)["mqtt"]
+    assert result.returncode == 0, result.stdout
+    assert f"127.0.0.1:{dead.port} cannot connect" in line and f"127.0.0.1:{broker.port} reachable" in line
+
+
 def test_a_broker_that_never_answers_times_out(config_path: Path):
     # a listening socket that never accepts: the TLS handshake gets no answer within the timeout
     import socket

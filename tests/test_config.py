@@ -82,6 +82,36 @@ def test_enabling_mqtt_requires_a_host():
     assert "mqtt.host: is required but missing" in problems(raw)
 
 
+def test_mqtt_hosts_lists_the_nodes_of_a_cluster_in_order():
+    raw = demo_raw()
+    raw["mqtt"] = {"enabled": True, "port": 8883,
+                   "hosts": ["mqtt1.district.example", "mqtt2.district.example:1884", "[fd00::3]:8884"]}
+    mqtt = cfg.parse(raw, Path("/etc/vstation/station.toml")).mqtt
+    assert mqtt.brokers == (("mqtt1.district.example", 8883), ("mqtt2.district.example", 1884), ("fd00::3", 8884))
+    assert (mqtt.host, mqtt.port) == ("mqtt1.district.example", 8883)      # the first, where one is shown
+    raw["mqtt"] = {"enabled": True, "host": "mqtt.district.example"}
+    assert cfg.parse(raw, Path("/etc/vstation/station.toml")).mqtt.brokers == (("mqtt.district.example", 8883),)
+
+
+@pytest.mark.parametrize("hosts, expected", [
+    (["mqtt1:0"], 'mqtt.hosts: found "mqtt1:0", expected "HOST" or "HOST:PORT" such as "mqtt1.district.example:8883"'),
+    (["mqtt1:99999"], 'mqtt.hosts: found "mqtt1:99999", expected "HOST" or "HOST:PORT"'),
+    (["mqtt 1"], 'mqtt.hosts: found "mqtt 1", expected "HOST" or "HOST:PORT"'),
+    (["a:1883", "a:1883"], 'mqtt.hosts: "a:1883" is listed twice'),
+    ("a:1883", 'mqtt.hosts: found "a:1883", expected a list of texts'),
+])
+def test_bad_mqtt_hosts_are_named(hosts, expected):
+    raw = demo_raw()
+    raw["mqtt"] = {"enabled": True, "hosts": hosts}
+    assert expected in problems(raw)
+
+
+def test_mqtt_host_and_hosts_together_are_refused():
+    raw = demo_raw()
+    raw["mqtt"] = {"enabled": True, "host": "a", "hosts": ["b", "c"]}
+    assert "mqtt.host: give mqtt.host or mqtt.hosts, not both" in problems(raw)
+
+
 def test_localized_text_needs_chinese():
     raw = demo_raw()
     raw["station"]["name"] = {"en": "Only English"}

@@ -38,6 +38,8 @@ url = "mysql://x"
 [mqtt]
 port = 0
 shared_group = "a b"
+hosts = ["node1:1883", "node1:1883"]
+protocol = "4"
 [console]
 listen = "0.0.0.0:8090"
 [alerts]
@@ -56,11 +58,21 @@ colour = "blue"
                      'database.url: found "mysql://x", expected "sqlite:///PATH" or',
                      "mqtt.port: found 0, expected a whole number from 1 to 65535",
                      'mqtt.shared_group: found "a b"',
+                     'mqtt.hosts: "node1:1883" is listed twice',
+                     'mqtt.protocol: found "4", expected one of 5, 3.1.1',
                      'console.listen: found "0.0.0.0:8090" without TLS, expected a loopback address',
                      'alerts.offline_minutes: found "ten", expected a whole number',
                      "ingest.max_payload_kb: found 1, expected a whole number from 16 to 16384",
                      "ingest.colour: is not a known key"):
         assert expected in text, (expected, text)
+
+
+def test_the_hub_takes_a_clusters_nodes_and_mqtt_3_1_1(tmp_path):
+    base = '[district]\nid = "x"\nname = "x"\n[mqtt]\nport = 1884\n'
+    s = settings.load(write(tmp_path, base + 'hosts = ["n1", "n2:1885"]\nprotocol = "3.1.1"\n'))
+    assert s.mqtt.brokers == (("n1", 1884), ("n2", 1885)) and s.mqtt.protocol == "3.1.1"
+    with pytest.raises(SettingsError, match=r'mqtt.shared_group: needs protocol "5"'):
+        settings.load(write(tmp_path, base + 'protocol = "3.1.1"\nshared_group = "hub"\n'))
 
 
 def test_the_command_line_refuses_a_bad_file_in_one_message_and_exit_code_2(tmp_path):

@@ -21,7 +21,8 @@ KIOSK_FACES = ("kiosk.web", "kiosk.cli", "kiosk.runner", "kiosk.hardware", "kios
                "kiosk.counter_desk",
                "kiosk.station")
 #: all the district hub may take from the station's code: pure helpers (docs/architecture.md, District hub)
-DISTRICT_MAY_USE = ("kiosk.config.reader", "kiosk.base.clock", "sync.topics", "sync.signing", "sync.schemas")
+DISTRICT_MAY_USE = ("kiosk.config.reader", "kiosk.base.clock", "sync.topics", "sync.signing", "sync.schemas",
+                    "sync.rotation")
 WEB_STACK = ("flask", "flask_babel", "flask_wtf", "werkzeug", "waitress", "jinja2")
 WELL_KNOWN = {"requests", "backoff", "attr", "attrs", "yaml", "six", "serial", "escpos", "paho", "gpiozero",
               "qrcode", "flask", "babel", "pytest", "typing_extensions"}
@@ -142,7 +143,7 @@ def upward(raw: dict[str, set[str]]) -> list[str]:
                     and not any(dep == ok or dep.startswith(ok + ".") for ok in DISTRICT_MAY_USE) \
                     and dep not in ("kiosk", "kiosk.config", "kiosk.base", "sync"):
                 found.add(f"{mod} -> {'.'.join(dep.split('.')[:2])} (the district speaks to stations only through the MQTT contract; it "
-                          "shares only kiosk.config.reader, kiosk.base.clock and sync's topics, signing, schemas)")
+                          "shares only kiosk.config.reader, kiosk.base.clock and sync's topics, signing, schemas, rotation)")
             elif top == "sync" and (first in WEB_STACK or first == "drivers" or dep.startswith("kiosk.web")):
                 found.add(f"{mod} -> {'kiosk.web' if first == 'kiosk' else first} "
                           "(sync imports no kiosk.web, Flask or drivers)")

@@ -14,6 +14,7 @@ from typing import Any, Iterable
 
 _MISSING = object()
 Periods = tuple[tuple[dtime, dtime], ...]
+BROKER = re.compile(r"(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<name>[A-Za-z0-9.-]+))(?::(?P<port>[0-9]{1,5}))?")
 PERIOD = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])-([01][0-9]|2[0-4]):([0-5][0-9])")
 
 
@@ -133,6 +134,22 @@ class Table:
             self._bad(name, value, "a list of texts")
             return []
         return list(value)
+
+    def brokers(self, name: str, default_port: int) -> tuple[tuple[str, int], ...]:
+        """A list of "HOST", "HOST:PORT" or "[IPv6]:PORT" (`default_port` where none is given), each once:
+        the nodes of a clustered broker (station `mqtt.hosts`, the hub's too)."""
+        found: list[tuple[str, int]] = []
+        for item in self.texts(name, []):
+            m = BROKER.fullmatch(item)
+            port = int(m["port"]) if m and m["port"] else default_port
+            if m is None or not 1 <= port <= 65535:
+                self.problems.add(self.key(name), f'found {show(item)}, expected "HOST" or "HOST:PORT" such as '
+                                  '"mqtt1.district.example:8883"')
+            elif (m["v6"] or m["name"], port) in found:
+                self.problems.add(self.key(name), f"{show(item)} is listed twice")
+            else:
+                found.append((m["v6"] or m["name"], port))
+        return tuple(found)
 
     def periods(self, name: str, default: Any = _MISSING, *, allow_empty: bool = False) -> Periods:
         """Opening periods such as ["08:30-12:00", "14:30-18:00"], local time, sorted; each problem named.

@@ -94,6 +94,12 @@ class MqttSettings:
     command_key_file: str = ""
     telemetry_seconds: int = 30
     protocol: str = "5"              # MQTT version: "5" (default) or "3.1.1"
+    hosts: tuple[tuple[str, int], ...] = ()   # `mqtt.hosts`: the brokers of a cluster, tried in turn
+
+    @property
+    def brokers(self) -> tuple[tuple[str, int], ...]:
+        """Every broker to try, in order: `mqtt.hosts`, or the one `host`:`port`."""
+        return self.hosts or ((self.host, self.port),)
 
 
 @dataclass(frozen=True)
@@ -315,10 +321,15 @@ def _mqtt(t: Table, base: Path) -> MqttSettings:
         value = t.text(name, "")
         return str(base / value) if value else ""
 
+    port = t.integer("port", 8883, low=1, high=65535)
+    hosts = t.brokers("hosts", port)
+    if hosts and t.text("host", ""):
+        t.problems.add(t.key("host"), "give mqtt.host or mqtt.hosts, not both")
     settings = MqttSettings(
         enabled=enabled,
-        host=t.text("host") if enabled else t.text("host", ""),
-        port=t.integer("port", 8883, low=1, high=65535),
+        host=hosts[0][0] if hosts else (t.text("host") if enabled else t.text("host", "")),
+        port=hosts[0][1] if hosts else port,
+        hosts=hosts,
         tls_ca=file("tls_ca"), tls_cert=file("tls_cert"), tls_key=file("tls_key"),
         username=t.text("username", ""),
         password_file=file("password_file"),
@@ -348,5 +359,5 @@ def with_overrides(config: Config, *, port: int | None = None,
 def with_mqtt(config: Config, broker: tuple[str, int]) -> Config:
     """The same config pointed at another broker, plain TCP (the demo's `--mqtt HOST:PORT`)."""
     host, port = broker
-    return replace(config, mqtt=replace(config.mqtt, enabled=True, host=host, port=port,
+    return replace(config, mqtt=replace(config.mqtt, enabled=True, host=host, port=port, hosts=(),
                                         tls_ca="", tls_cert="", tls_key=""))

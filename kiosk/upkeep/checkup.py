@@ -191,9 +191,10 @@ def _mqtt(config: Config, timeout_s: float) -> Line:
     m = config.mqtt
     if not m.enabled:
         return True, "mqtt", "disabled: events stay in the outbox"
-    ok, detail = probe_broker(m.host, m.port, tls_ca=m.tls_ca, tls_cert=m.tls_cert, tls_key=m.tls_key,
-                              timeout_s=timeout_s)
-    return ok, "mqtt", f"{m.host}:{m.port} {detail}"
+    found = [(host, port, *probe_broker(host, port, tls_ca=m.tls_ca, tls_cert=m.tls_cert, tls_key=m.tls_key,
+                                        timeout_s=timeout_s)) for host, port in m.brokers]
+    # the nodes of a cluster (mqtt.hosts): one that answers is enough to sync, each is named
+    return any(ok for _, _, ok, _ in found), "mqtt", "; ".join(f"{h}:{p} {detail}" for h, p, _, detail in found)
 
 
 def _clock(now: datetime, newest: datetime | None) -> Line:
