@@ -152,6 +152,11 @@ def move(conn: Connection, member_id: str, district: str, *, by: str, now: datet
     return _need(conn, member_id)
 
 
+def holder(conn: Connection, card_uid: str) -> str | None:
+    """The member holding this card now, if any."""
+    return conn.execute(select(members.c.id).where(members.c.card_uid == cards.normalise(card_uid))).scalar()
+
+
 def _card_free(conn: Connection, card: str, member_id: str) -> None:
     holder = conn.execute(select(members.c.id).where(members.c.card_uid == card, members.c.id != member_id)).first()
     if holder:
