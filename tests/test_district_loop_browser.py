@@ -4,14 +4,18 @@ A resident asks for help at the kiosk by touch; the dispatcher finds it on
 the console's 社区派单 page and sends it to the demo member suggested first
 (the station's grid); the member taps their card (the demo's simulated
 reader), accepts and finishes it at the kiosk; the resident rates it; the
-dispatcher sees every step and records the return visit.
+dispatcher sees every step and records the return visit; the month's report
+shows it, with its charts, and the printable month lists the request with
+its times.
 """
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from conftest import ROOT
-from test_district_browser import demo, logged_in  # noqa: F401  (the module's demo fixture)
+from test_district_browser import STATION, demo, logged_in  # noqa: F401  (the module's demo fixture)
 from test_help_browser import keypad
 
 pytestmark = pytest.mark.browser
@@ -102,4 +106,15 @@ def test_asked_at_the_kiosk_dispatched_from_the_console_done_by_card_rated_and_v
     console.fill("form input[name=note]", "水龙头修好了")
     console.get_by_role("button", name="记录回访").click()
     assert "联系上，满意度 5" in console.locator("table.visits").inner_text()
+
+    console.get_by_role("link", name="报表").click()                 # this month so far, by day
+    console.select_option("select[name=station]", STATION)
+    console.get_by_role("button", name="查看").click()
+    console.locator("#report-charts[data-drawn='5']").wait_for(timeout=10000)
+    assert console.locator("#satisfaction").inner_text() == "5.0"  # the return visit's score
+    console.screenshot(path=str(SHOTS / "district-reports.png"), full_page=True)
+    console.get_by_role("link", name=re.compile("打印 .* 月报")).click()
+    row = console.locator("table.requests tr", has_text=number).inner_text()
+    times = re.findall(r"\d{4}-\d\d-\d\d \d\d:\d\d", row)
+    assert len(times) == 4 and times == sorted(times) and "M001" in row and "已完成" in row   # asked → done
     console.close()

@@ -33,6 +33,12 @@ def _words() -> dict[str, str]:
         "not_done": _("求助 %(number)s 还没有完成"),
         "bad_satisfaction": _("联系上的居民，满意度是 1 到 5"),
         "satisfaction_unreached": _("没有联系上就没有满意度"),
+        "empty_range": _("请填写报表的开始和结束日期"),
+        "bad_range": _("%(start)s 至 %(end)s 不是日期（年-月-日）"),
+        "reversed_range": _("结束日期 %(end)s 早于开始日期 %(start)s"),
+        "bad_unit": _("报表按日、周或月"),
+        "range_too_long": _("一份报表最多 %(max)s 个时段，请缩短范围或按更大的单位"),
+        "bad_month": _("%(month)s 不是月份（年-月）"),
     }
 
 
