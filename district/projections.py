@@ -1,4 +1,4 @@
-"""What a newly stored event means beyond the events table: the ledger and overdrafts, the help requests.
+"""What a newly stored event means beyond the events table: the ledger and overdrafts, help requests, stock.
 
 Ingest calls the projector for each event it stores for the first time, in
 the same transaction as the event itself: so each one is applied once, and a
@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 
 from .help import track
 from .points import ledger, overdraft
+from .shop import stock
 from .settings import BalanceSettings
 
 log = logging.getLogger("district.projections")
@@ -30,7 +31,7 @@ class Projector:
         """Apply the event; True when it changed what the district sends back (balances: the rosters)."""
         if event["type"] == "points.entry":
             return self._points(conn, station, event, now)
-        track.apply(conn, station, event, now)
+        track.apply(conn, station, event, now) or stock.apply(conn, station, event, now)
         return False
 
     def _points(self, conn: Connection, station: str, event: dict[str, Any], now: datetime) -> bool:

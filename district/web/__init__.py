@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from .. import __version__, keyfile
 from ..settings import Settings
 from . import (auth, board_views, command_views, dispatch_views, document_views, errors, i18n, points_views,
-               register_views, report_views, station_views, user_views)
+               register_views, report_views, shop_views, station_views, user_views)
 from .context import Console
 
 csrf = CSRFProtect()
@@ -45,7 +45,7 @@ def create_app(settings: Settings, engine: Engine, *, wake: Callable[[str | None
     app.after_request(lambda response: _hardened(response, secure))
     for blueprint in (auth.bp, board_views.bp, station_views.bp, document_views.bp, command_views.bp,
                       user_views.bp, points_views.bp, dispatch_views.bp, register_views.bp,
-                      report_views.bp):
+                      report_views.bp, shop_views.bp):
         app.register_blueprint(blueprint)
     return app
 

@@ -39,6 +39,8 @@ def _words() -> dict[str, str]:
         "bad_unit": _("报表按日、周或月"),
         "range_too_long": _("一份报表最多 %(max)s 个时段，请缩短范围或按更大的单位"),
         "bad_month": _("%(month)s 不是月份（年-月）"),
+        "bad_good": _("商品资料不正确"),
+        "unknown_good": _("商品目录中没有 %(goods)s"),
     }
 
 
