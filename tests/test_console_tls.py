@@ -257,3 +257,55 @@ def test_the_demo_console_on_every_address_answers_on_the_lan_and_the_residents_
             assert answer.status == 200                                     # … only on 127.0.0.1
     finally:
         demo.stop()
+
+
+#: every control a finger must hit on a console page: outside the screen, or under 44 × 44 CSS px, is a fault
+OUT_OF_REACH = """() => [...document.querySelectorAll('button, a, input:not([type=hidden]), select, textarea')]
+  .filter(e => e.offsetParent !== null)
+  .map(e => [e, e.getBoundingClientRect()])
+  .filter(([e, r]) => r.width < 44 || r.height < 44 || r.left < 0 || r.right > window.innerWidth)
+  .map(([e, r]) => `${e.tagName} ${(e.innerText || e.value || e.name).trim()} ${Math.round(r.left)}..${Math.round(r.right)}`
+                 + ` x ${Math.round(r.height)}`)"""
+
+
+def out_of_reach(page) -> list[str]:
+    """What on this page a phone user cannot reach or hit: its controls off the screen or too small, or the
+    page itself wider than the screen."""
+    wide = page.evaluate("document.documentElement.scrollWidth")
+    return page.evaluate(OUT_OF_REACH) + ([f"page {wide} px wide"] if wide > 360 else [])
+
+
+@pytest.mark.browser
+def test_every_console_screen_fits_a_phone_and_each_control_takes_a_finger(browser, console, station, client, card):
+    for _ in range(2):
+        station.take_ticket("consult")
+    sign_in(client, card)
+    code = pairing_code(client)
+    phone = browser.new_context(viewport={"width": 360, "height": 640}, ignore_https_errors=True,
+                                is_mobile=True, has_touch=True)
+    page = phone.new_page()
+    seen = {}
+    page.goto(f"{console.url}staff/pair?code={code}")
+    seen["pair"] = out_of_reach(page)
+    page.get_by_label("设备名称").fill("前台手机")
+    page.get_by_role("button", name="配对").click()
+    page.wait_for_url("**/staff/signin")
+    seen["signin"] = out_of_reach(page)
+    page.get_by_label("工号").fill("S001")
+    for digit in "1234":
+        page.locator(f"[data-key='{digit}']").first.click()
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url("**/staff/menu")
+    seen["menu"] = out_of_reach(page)
+    page.goto(console.url + "staff/counter/1")
+    seen["counter"] = out_of_reach(page)
+    page.get_by_role("button", name="叫下一位").click()
+    page.locator("#current-number").wait_for()
+    seen["counter in service"] = out_of_reach(page)               # recall, start, done, no-show, transfer …
+    for path in ("staff/devices", "staff/points", "staff/shop/", "staff/print/", "staff/lockers/", "staff/report"):
+        assert page.goto(console.url + path).status == 200, path
+        seen[path] = out_of_reach(page)
+        if path == "staff/devices":
+            assert page.get_by_role("button", name="取消配对").is_visible()    # this phone, listed: revocable here
+    assert {where: faults for where, faults in seen.items() if faults} == {}
+    page.context.close()

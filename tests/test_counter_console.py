@@ -217,3 +217,43 @@ def test_a_ticket_is_transferred_to_another_service_from_the_device(station, dev
     refused = device.get(post(device, "/staff/counter/2/transfer", ticket_id=taken.id, to_service="nowhere")
                          .headers["Location"]).get_data(as_text=True)
     assert "没有这项服务" in refused and 'id="current-number">A001' in refused   # refused in words, nothing moved
+
+
+@pytest.mark.browser
+def test_the_residents_screen_never_resets_a_counter_in_service_and_resets_it_once_done(browser, tmp_path):
+    """The kiosk's idle reset (60 s in the demo) on a real Chromium whose clock the test moves (Playwright's
+    clock): with A001 at the counter five minutes pass and the console stays; once done, the reset comes and
+    the staff session ends with it."""
+    from conftest import Demo
+
+    demo = Demo(tmp_path / "demo")
+    try:
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.clock.install()
+        page.goto(demo.url + "/queue/")
+        page.get_by_role("button", name="咨询服务").click()               # a resident takes A001
+        page.get_by_role("link", name="回到首页").click()
+        page.get_by_role("link", name="工作人员").click()
+        page.locator("body[data-live='1']").wait_for(state="attached", timeout=10000)
+        sim = browser.new_page()
+        sim.goto(demo.url + "/sim/")
+        sim.get_by_role("button", name="李娜").click()
+        page.wait_for_url("**/staff/pin?tap=*", timeout=10000)
+        for digit in "1234":
+            page.locator(f"[data-key='{digit}']").first.click()
+        page.get_by_role("button", name="登录").click()
+        page.get_by_role("link", name="1 号窗口").click()
+        page.get_by_role("button", name="叫下一位").click()
+        assert page.locator("#current-number").inner_text(timeout=5000) == "A001"
+        counter_url = page.url
+        page.clock.fast_forward("05:00")                                  # five idle minutes with A001 called
+        page.clock.run_for(1000)                                          # the idle check's next rounds
+        assert page.url == counter_url and page.locator("#idle").is_hidden()
+        page.get_by_role("button", name="办完").click()
+        page.get_by_text("A001：已办完").wait_for(timeout=5000)
+        page.clock.fast_forward("01:05")                                  # nothing at the counter now
+        page.wait_for_url(demo.url + "/", timeout=10000)                  # the idle reset: home …
+        page.goto(demo.url + "/staff/menu")
+        assert page.url == demo.url + "/staff/"                            # … and the staff session is gone
+    finally:
+        demo.stop()

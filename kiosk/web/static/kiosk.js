@@ -13,6 +13,15 @@
   let lastActivity = Date.now();
   let noticeTimer = null;
 
+  // Once this screen is leaving (the idle reset, the home button, any link), no live part may send it
+  // elsewhere: a live part fetched just as leaving ends the staff session is answered with the sign-in
+  // screen (HX-Redirect), and that navigation would win over the one under way.
+  let leaving = false;
+  window.addEventListener("beforeunload", function () { leaving = true; });
+  ["htmx:beforeRequest", "htmx:beforeOnLoad"].forEach(function (name) {
+    document.addEventListener(name, function (e) { if (leaving) { e.preventDefault(); } });
+  });
+
   // What the kiosk played, for tests and operators: "chime", "voice".
   function heard(what) {
     body.dataset.heard = ((body.dataset.heard || "") + " " + what).trim();
@@ -156,6 +165,9 @@
   const welcome = document.querySelector("[data-welcome]") !== null;
   const atRest = welcome || (body.dataset.home === "1" && body.dataset.defaultLang === "yes");
   setInterval(function () {
+    // a navigation under way is not started again (each new one would cancel it: on a slow station the
+    // reset would never arrive)
+    if (leaving) { return; }
     if (atRest) {
       // Home in the default language, untouched: the idle screen comes (not a countdown).
       if (!welcome && Date.now() - lastActivity > idleSeconds * 1000) { window.location.href = "/welcome"; }
