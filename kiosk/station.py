@@ -201,8 +201,11 @@ class Station:
     def _publish_tap(self, outcome: TapOutcome, tap_id: str) -> None:
         m = outcome.member
         log.info("member %s: %s", m.id, outcome.kind)
+        rules = self.config.points
         self.bus.publish("card", known=True, outcome=outcome.kind, member_id=m.id, name=m.name, role=m.role,
                          tap=tap_id, balance=outcome.balance, minutes=outcome.minutes, points=outcome.points,
+                         short=outcome.short, capped=outcome.capped, min_minutes=rules.min_minutes,
+                         daily_cap=rules.daily_cap, wait_s=outcome.wait_s,
                          checked_in=outcome.checked_in, tasks=self.requests.open_task_count(self.db(), m.id))
 
     # -- staff sessions ------------------------------------------------------

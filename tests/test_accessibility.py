@@ -87,7 +87,7 @@ def tour(browser, kiosk, lang: str) -> list[str]:
         page.goto(kiosk.url + path)
         check_screen(page, f"{lang} {path}", problems)
     page.goto(kiosk.url + "/text-size?next=/")          # the resident's larger text
-    assert page.evaluate("getComputedStyle(document.documentElement).fontSize") == "30px"
+    assert page.evaluate("getComputedStyle(document.documentElement).fontSize") == "32px"
     check_screen(page, f"{lang} / larger text", problems)
     page.goto(kiosk.url + "/text-size?next=/")
 

@@ -87,8 +87,8 @@ def test_a_rating_is_plain_ascii_digits_only(client, station):
         response = client.post(f"/queue/rate/{ticket_id}", data={"csrf_token": csrf_token(client), "stars": stars})
         assert response.status_code == 422, stars
     assert station.queue.get(station.db(), ticket_id).rating is None
-    assert client.post(f"/queue/rate/{ticket_id}", data={"csrf_token": csrf_token(client),
-                                                         "stars": "5"}).status_code == 200
+    assert client.post(f"/queue/rate/{ticket_id}", data={"csrf_token": csrf_token(client), "stars": "5"},
+                       follow_redirects=True).status_code == 200
     assert station.queue.get(station.db(), ticket_id).rating == 5
 
 

@@ -28,7 +28,8 @@ def test_a_confirm_charges_the_member_it_quoted_not_the_card_tapped_after(client
     page = confirm_page(client, card, X)
     assert "卓玛 兑换" in page
     tap_on_staff_screen(card, Y)                                       # Y taps while X's quote is on screen …
-    done = client.post("/staff/shop/confirm", data={"csrf_token": csrf_token(client), "key": key_of(page)})
+    done = client.post("/staff/shop/confirm", data={"csrf_token": csrf_token(client), "key": key_of(page)},
+                       follow_redirects=True)
     assert "兑换成功" in done.get_data(as_text=True)                     # … and the confirm still charges X
     assert (ledger.balance(station.db(), "M001"), ledger.balance(station.db(), "M003")) == (5, 10)
     made = [e.data for e in outbox.take(station.db()) if e.type == "redemption.made"]

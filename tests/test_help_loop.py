@@ -90,7 +90,7 @@ def test_asked_dispatched_taken_done_paid_and_rated(loop, caplog):
     assert wait_until(lambda: loop.pen.result(again) is not None, 15)
     assert loop.pen.result(again)["status"] == "failed"                 # a done request stays with its member
 
-    rated = client.post(f"/help/r/{request_id}/rate", data={"csrf_token": token, "stars": "5"})
+    rated = client.post(f"/help/r/{request_id}/rate", data={"csrf_token": token, "stars": "5"}, follow_redirects=True)
     assert rated.status_code == 200
     assert arrived(loop, "request.rated")[0]["data"] == {"request_id": request_id, "member_id": "M001", "stars": 5}
     assert len(loop.events("request.done")) == 1 and len(loop.events("request.accepted")) == 1

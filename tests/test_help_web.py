@@ -124,7 +124,7 @@ def test_member_sees_accepts_and_finishes_a_task(client, station, card):
     assert "这个任务已经办结了" in after and PHONE not in after and "138****5678" in after
     status = client.get(f"/help/r/{request_id}").get_data(as_text=True)
     assert "已办结" in status and "您对这次帮助满意吗" in status
-    rated = client.post(f"/help/r/{request_id}/rate", data={"csrf_token": token, "stars": "5"})
+    rated = client.post(f"/help/r/{request_id}/rate", data={"csrf_token": token, "stars": "5"}, follow_redirects=True)
     assert "谢谢您的评价" in rated.get_data(as_text=True)
     twice = client.post(f"/help/r/{request_id}/rate", data={"csrf_token": token, "stars": "1"})
     assert twice.status_code == 409 and "已经评价过了" in twice.get_data(as_text=True)

@@ -52,7 +52,7 @@ def test_the_formatting_layer_turns_utc_into_the_station_day():
 
 
 def borrow_umbrella(client, card, station) -> str:
-    page = client.get(f"/lockers/borrow/go?tap={card.tap(MEMBER)}").get_data(as_text=True)
+    page = client.get(f"/lockers/borrow/go?tap={card.tap(MEMBER)}", follow_redirects=True).get_data(as_text=True)
     op_id = page.split("/lockers/op/")[1].split('"')[0]
     slot = station.locker_core.status(station.db(), op_id).slot_id
     assert wait_until(lambda: station.lockers.door(slot).value == "open")
@@ -63,7 +63,7 @@ def borrow_umbrella(client, card, station) -> str:
 
 
 def deposit_phone(client, card, station) -> None:
-    page = client.get(f"/lockers/deposit/go?tap={card.tap('0A00C0FFEE')}").get_data(as_text=True)
+    page = client.get(f"/lockers/deposit/go?tap={card.tap('0A00C0FFEE')}", follow_redirects=True).get_data(as_text=True)
     op_id = page.split("/lockers/op/")[1].split('"')[0]
     slot = station.locker_core.status(station.db(), op_id).slot_id
     assert wait_until(lambda: station.lockers.door(slot).value == "open")

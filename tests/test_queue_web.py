@@ -166,7 +166,7 @@ def test_staff_call_serve_and_a_resident_rates(client, card, station):
     client.post("/staff/signout", data={"csrf_token": token})
     home = client.get("/").get_data(as_text=True)
     assert "A001" in home                                   # the "rate my service" button
-    thanks = client.post(f"/queue/rate/{ticket_id}", data={"csrf_token": token, "stars": "5"})
+    thanks = client.post(f"/queue/rate/{ticket_id}", data={"csrf_token": token, "stars": "5"}, follow_redirects=True)
     assert "谢谢您的评价" in thanks.get_data(as_text=True)
     again = client.post(f"/queue/rate/{ticket_id}", data={"csrf_token": token, "stars": "4"})
     assert again.status_code == 409

@@ -38,7 +38,7 @@ def test_a_redemption_from_cart_to_printed_receipt(client, card, station):
     assert "现有积分：10 分" in page and "本次共计：10 分" in page and "兑换后余额：0 分" in page
     key = re.search(r'name="key" value="([^"]+)"', page).group(1)
     form = {"csrf_token": csrf_token(client), "key": key, "price": "1", "total": "0"}   # tampered extras
-    done = client.post("/staff/shop/confirm", data=form).get_data(as_text=True)
+    done = client.post("/staff/shop/confirm", data=form, follow_redirects=True).get_data(as_text=True)
     assert "兑换成功" in done and "data-print-job" in done
     receipt = paper.text_of(slips(station)[-1])
     assert "洗衣皂 ×2  10 分" in receipt and "兑换后余额：0 分" in receipt and "会员：卓*" in receipt
@@ -94,4 +94,16 @@ def test_the_shop_needs_staff_and_the_report_counts_it(client, card):
     key = re.search(r'name="key" value="([^"]+)"', page).group(1)
     client.post("/staff/shop/confirm", data={"csrf_token": csrf_token(client), "key": key})
     report = client.get("/staff/report").get_data(as_text=True)
-    assert re.search(r"兑换笔数</th><td>1<", report) and re.search(r"兑出积分</th><td>5<", report)
+    assert re.search(r"兑换笔数</dt><dd>1<", report) and re.search(r"兑出积分</dt><dd>5<", report)
+    # the demo's three members joined today with 10 base points each: that is not points issued today
+    assert 'id="points-issued">0<' in report and 'id="points-seeded">3 人，共 30 分<' in report
+
+
+def test_points_earned_today_are_issued_and_base_points_are_apart(client, card, station):
+    station.adjust_points("M002", "community-role", staff_id="S001", key="k1")      # +2 by staff
+    station.shop.redeem(station.db(), "M001", [("soap", 1)], staff_id="S001", key="r1")
+    summary = station.daily_report().shop
+    assert (summary["points_issued"], summary["seeded"], summary["new_members"]) == (2, 30, 3)
+    assert station.print_daily_report()
+    printed = paper.text_of(station.printer.jobs[-1])
+    assert "发放 2 分" in printed and "新成员 3 人，基础分共 30 分（不计入发放）" in printed

@@ -33,3 +33,13 @@ def translator(lang: str) -> Callable[..., str]:
         return text % values if values else text
 
     return translate
+
+
+def listing(items: list[str], lang: str) -> str:
+    """Items in a row as the language writes a list: 甲、乙 · A, B · ཀ། ཁ། (a Tibetan item keeps its own shad)."""
+    items = [str(item).strip() for item in items if str(item).strip()]
+    if lang == "zh":
+        return "、".join(items)
+    if lang == "bo":
+        return " ".join(item if item.endswith("།") else item + "།" for item in items)
+    return ", ".join(items)

@@ -10,6 +10,7 @@ time, counting at most `auto_cap_minutes`, and flagged `auto`.
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import uuid
 from dataclasses import dataclass
@@ -32,6 +33,9 @@ class TapOutcome:
     checked_in: bool            # the member is checked in after this tap
     minutes: int = 0            # of the visit just closed
     points: int = 0             # earned by the visit just closed
+    short: bool = False         # the visit was under the rules' minimum: no points for it
+    capped: bool = False        # the day's cap took some or all of the visit's points
+    wait_s: int = 0             # a repeat: how long until a tap counts again
 
 
 def visit_points(rules: PointsSettings, minutes: int, earned_today: int) -> int:
@@ -61,13 +65,15 @@ class Visits:
             visit = conn.execute("SELECT id, checked_in_at, checked_out_at FROM visits WHERE member_id = ? "
                                  "ORDER BY COALESCE(checked_out_at, checked_in_at) DESC LIMIT 1",
                                  (member.id,)).fetchone()
-            if visit and self._is_repeat(visit, now):
+            if visit and (wait := self._repeat_wait(visit, now)) > 0:
                 return TapOutcome("repeat", member, ledger.balance(conn, member.id),
-                                  checked_in=visit["checked_out_at"] is None)
+                                  checked_in=visit["checked_out_at"] is None, wait_s=wait)
             if visit and visit["checked_out_at"] is None:
                 minutes, points = self._check_out(conn, visit["id"], member.id, now, auto=False)
+                full = visit_points(self.rules, minutes, 0)
                 return TapOutcome("checked_out", member, ledger.balance(conn, member.id), checked_in=False,
-                                  minutes=minutes, points=points)
+                                  minutes=minutes, points=points, short=minutes < self.rules.min_minutes,
+                                  capped=points < full)
             visit_id = str(uuid.uuid4())
             conn.execute("INSERT INTO visits (id, member_id, day, checked_in_at) VALUES (?, ?, ?, ?)",
                          (visit_id, member.id, self._day(now), rfc3339(now)))
@@ -80,9 +86,10 @@ class Visits:
         with store.transaction(conn):
             return self._close_forgotten(conn, self.clock(), None)
 
-    def _is_repeat(self, visit: sqlite3.Row, now: datetime) -> bool:
+    def _repeat_wait(self, visit: sqlite3.Row, now: datetime) -> int:
+        """Seconds (rounded up) until a tap after this visit's last one counts; 0 or less: it counts now."""
         last = parse_time(visit["checked_out_at"] or visit["checked_in_at"])
-        return (now - last).total_seconds() < self.rules.repeat_seconds
+        return math.ceil(self.rules.repeat_seconds - (now - last).total_seconds())
 
     def _day(self, moment: datetime) -> str:
         return local_day(moment, self.zone)

@@ -227,21 +227,35 @@ class Shop:
                                                    "reason": kind, "staff_id": staff_id}, ts=rfc3339(now))
         return before + delta
 
+    def get(self, conn: sqlite3.Connection, redemption_id: str) -> Redemption:
+        """One redemption as recorded, with the member's balance now."""
+        if conn.execute("SELECT 1 FROM redemptions WHERE id = ?", (redemption_id,)).fetchone() is None:
+            raise ShopError("unknown_redemption", "no such redemption", status=404)
+        return self._load(conn, redemption_id, new=False)
+
     def today(self, conn: sqlite3.Connection, now: datetime | None = None) -> list[Redemption]:
         rows = conn.execute("SELECT id FROM redemptions WHERE day = ? ORDER BY ts DESC",
                             (self._day(now or utc_now()),)).fetchall()
         return [self._load(conn, r[0], new=False) for r in rows]
 
     def day_summary(self, conn: sqlite3.Connection, day: str, *, low_stock: int = 3) -> dict:
-        """For the staff report: redemptions, points spent and issued that day, goods running low."""
+        """For the staff report: redemptions, points spent and issued that day, goods running low.
+
+        Points issued are those earned that day (volunteer hours, help requests, staff additions); the base
+        points new members start with are no one's work of the day, so they are counted apart (`seeded`,
+        for `new_members` members). A voided redemption's points coming back are neither.
+        """
         start = datetime.combine(datetime.fromisoformat(day).date(), datetime.min.time(), tzinfo=self.zone)
         span = (rfc3339(start), rfc3339(start + timedelta(days=1)))
         count, spent = conn.execute("SELECT COUNT(*), COALESCE(SUM(total), 0) FROM redemptions "
                                     "WHERE day = ? AND voided_at IS NULL", (day,)).fetchone()
-        issued = conn.execute("SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE amount > 0 AND reason <> 'void' "
-                              "AND ts >= ? AND ts < ?", span).fetchone()[0]
+        issued = conn.execute("SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE amount > 0 "
+                              "AND reason NOT IN ('void', 'seed') AND ts >= ? AND ts < ?", span).fetchone()[0]
+        members, seeded = conn.execute("SELECT COUNT(DISTINCT member_id), COALESCE(SUM(amount), 0) FROM ledger "
+                                       "WHERE reason = 'seed' AND ts >= ? AND ts < ?", span).fetchone()
         low = [(g.name, g.stock) for g in catalog(conn) if g.stock <= low_stock]
-        return {"redemptions": count, "points_spent": spent, "points_issued": issued, "low_stock": low}
+        return {"redemptions": count, "points_spent": spent, "points_issued": issued, "seeded": seeded,
+                "new_members": members, "low_stock": low}
 
     def _taken(self, conn: sqlite3.Connection, member_id: str, item: Goods, now: datetime) -> int:
         local = now.astimezone(self.zone).date()

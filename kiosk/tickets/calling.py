@@ -288,15 +288,22 @@ class Queue:
         now = self.clock()
         with store.transaction(conn):
             ticket = self.find(conn, ticket_ref)
-            if ticket.state is not TicketState.DONE:
-                raise QueueError("not_done", f"{ticket.number} is not finished yet")
-            if ticket.rating is not None:
-                raise QueueError("already_rated", f"{ticket.number} was already rated")
+            self.check_rateable(ticket)
             conn.execute("UPDATE tickets SET rating = ?, rated_at = ? WHERE id = ?",
                          (stars, rfc3339(now), ticket.id))
             ticket = self.get(conn, ticket.id)
             self._event(conn, "rating.given", ticket, now, rating=stars)
         return ticket
+
+    @staticmethod
+    def check_rateable(ticket: Ticket) -> None:
+        """Only a finished service is rated, once: a waiting, called or no-show ticket is refused before any
+        stars are shown (`details["state"]` says which)."""
+        if ticket.state is not TicketState.DONE:
+            raise QueueError("not_done", f"{ticket.number} is {ticket.state.value}, not finished",
+                             state=ticket.state.value, number=ticket.number)
+        if ticket.rating is not None:
+            raise QueueError("already_rated", f"{ticket.number} was already rated", number=ticket.number)
 
     def last_to_rate(self, conn: sqlite3.Connection, within: timedelta = timedelta(minutes=30)) -> Ticket | None:
         """The most recently finished ticket not rated yet: the "rate my service" button's ticket."""

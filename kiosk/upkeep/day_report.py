@@ -49,6 +49,8 @@ def report_slip(config: Config, report: DayReport) -> Callable[[PrintJob], None]
         shop = report.shop
         job.rule()
         job.text(f"兑换 {shop['redemptions']} 笔  兑出 {shop['points_spent']} 分  发放 {shop['points_issued']} 分")
+        if shop.get("seeded"):
+            job.text(f"  新成员 {shop['new_members']} 人，基础分共 {shop['seeded']} 分（不计入发放）")
         for name, stock in shop["low_stock"]:
             job.text(f"  库存不足：{name['zh']} 剩 {stock}")
         if report.duty:

@@ -39,6 +39,8 @@ from . import (
 )
 
 csrf = CSRFProtect()
+#: The browser keeps the bundled fonts a week: each screen loads without fetching or checking them again.
+FONT_MAX_AGE_S = 7 * 24 * 3600
 
 
 def create_app(station: Station, *, simulated: bool = False, test_config: Mapping[str, Any] | None = None,
@@ -85,7 +87,9 @@ def create_app(station: Station, *, simulated: bool = False, test_config: Mappin
         app.register_blueprint(blueprint)
     stream.init_app(app)
     app.register_blueprint(api.bp)
-    app.register_blueprint(Blueprint("fonts", __name__, static_folder=BUNDLED_FONTS, static_url_path="/fonts"))
+    fonts = Blueprint("fonts", __name__, static_folder=BUNDLED_FONTS, static_url_path="/fonts")
+    fonts.get_send_file_max_age = lambda filename: FONT_MAX_AGE_S   # they change only with the package
+    app.register_blueprint(fonts)
     csrf.exempt(api.bp)  # JSON only: a cross-site form cannot send application/json
     app.register_blueprint(console_screens.bp)
     if simulated:

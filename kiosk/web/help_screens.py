@@ -45,61 +45,69 @@ def start():
 
 @bp.post("/ask")
 def ask():
-    """One step of asking: the first answer still missing decides the page shown."""
+    """One step of asking: the first answer still missing decides the page shown.
+
+    `back` (the step's back button) or `stay` (a language or text-size switch, re-posted here with the
+    same form) names a step to show again with what was entered so far, unchecked: nothing is lost.
+    """
     form = request.form
     category = station().config.help.category(form.get("category"))
     if category is None:
         return _error(RequestError("unknown_category", "", status=404))
+    show = form.get("back") or form.get("stay")
     answers = {"category": category.id}
     if category.address:
-        step = _address_step(category, form, answers)
+        step = _address_step(category, form, answers, show)
         if step is not None:
             return step
     phone = form.get("phone")
-    if phone is None:
-        return render_template("help/phone.html", category=category, answers=answers)
+    page = {"category": category, "answers": answers}
+    if phone is None or show == "phone":
+        return render_template("help/phone.html", **page, entered=_digits(phone))
     try:
         answers["phone"] = valid_phone(phone)
-    except RequestError as exc:
-        return render_template("help/phone.html", category=category, answers=answers, error=words(exc)), 400
-    if "details_done" not in form:
-        return render_template("help/details.html", category=category, answers=answers)
+    except RequestError as exc:     # the number stays on the keypad's display to be corrected
+        return render_template("help/phone.html", **page, entered=_digits(phone), error=words(exc)), 400
     details = form.getlist("details")
     if any(d not in {x.id for x in category.details} for d in details):
         return _error(RequestError("unknown_detail", "", status=400))
+    if "details_done" not in form or show == "details":
+        return render_template("help/details.html", **page, checked=details)
     answers.update(details=details, details_done="1")
-    if form.get("time") not in PREFERRED_TIMES:
-        return render_template("help/time.html", category=category, answers=answers, times=TIMES)
+    if form.get("time") not in PREFERRED_TIMES or show == "time":
+        return render_template("help/time.html", **page, times=TIMES, chosen=form.get("time"))
     answers["time"] = form["time"]
-    if form.get("consent") != "yes":
-        return render_template("help/consent.html", category=category, answers=answers)
+    if form.get("consent") != "yes" or show == "consent":
+        return render_template("help/consent.html", **page)
     answers["consent"] = "yes"
     names = {d.id: d.text for d in category.details}
-    return render_template("help/confirm.html", category=category, answers=answers, key=ledger.one_time_key(),
+    return render_template("help/confirm.html", **page, key=ledger.one_time_key(),
                            detail_names=[names[d] for d in details], time_label=TIMES[answers["time"]],
                            phone_masked=mask_phone(phone), address_masked=_masked(answers))
 
 
-def _address_step(category: HelpCategory, form: MultiDict[str, str], answers: dict[str, Any]) -> Any:
-    """Door-step service: the building, its unit and the door number, each a page of its own until given;
-    None once the address is whole (it is then in `answers`)."""
+def _address_step(category: HelpCategory, form: MultiDict[str, str], answers: dict[str, Any],
+                  show: str | None) -> Any:
+    """Door-step service: the building, its unit and the door number, each a page of its own until given
+    (or shown again: `show`, with what was chosen or keyed); None once the address is whole (in `answers`)."""
     help_settings = station().config.help
     building = help_settings.building(form.get("building"))
-    if building is None:
+    if building is None or show == "building":
         return render_template("help/building.html", category=category, answers=answers,
-                               buildings=help_settings.buildings)
+                               buildings=help_settings.buildings, chosen=form.get("building"))
     answers["building"] = building.id
-    if building.units and form.get("unit") not in building.units:
-        return render_template("help/unit.html", category=category, answers=answers, building=building)
+    if building.units and (form.get("unit") not in building.units or show == "unit"):
+        return render_template("help/unit.html", category=category, answers=answers, building=building,
+                               chosen=form.get("unit"))
     answers["unit"] = form.get("unit", "") if building.units else ""
     door = form.get("door")
-    if door is None:
-        return render_template("help/door.html", category=category, answers=answers, building=building)
+    page = {"category": category, "answers": answers, "building": building, "entered": _digits(door, 5)}
+    if door is None or show == "door":
+        return render_template("help/door.html", **page)
     try:
         station().requests.valid_address(category.id, (building.id, answers["unit"], door))
     except RequestError as exc:
-        return render_template("help/door.html", category=category, answers=answers, building=building,
-                               error=words(exc)), exc.status
+        return render_template("help/door.html", **page, error=words(exc)), exc.status
     answers["door"] = door
     return None
 
@@ -110,6 +118,11 @@ def _masked(answers: dict[str, Any]) -> str:
         return ""
     where = Address(answers["building"], answers.get("unit", ""), answers["door"])
     return masked_text(station().config.help, where, _, current_language())
+
+
+def _digits(text: str | None, most: int = 11) -> str:
+    """What was keyed on a keypad (digits only, at most `most`), to show it again."""
+    return "".join(c for c in (text or "") if c.isdigit())[:most]
 
 
 @bp.get("/no-consent")
@@ -151,10 +164,11 @@ def find():
     """Follow up by the request number on the slip, keyed in on the keypad."""
     if request.method == "POST":
         st = station()
+        number = "".join(c for c in request.form.get("number", "") if c.isdigit())[:8]
         try:
-            req = st.requests.find(st.db(), request.form.get("number", "")[:12])
-        except RequestError as exc:
-            return _error(exc)
+            req = st.requests.find(st.db(), number)
+        except RequestError as exc:     # not a dead end: the keypad again, the number kept to correct
+            return render_template("help/find.html", error=words(exc), entered=number), exc.status
         return redirect(url_for("help.status", request_id=req.id))
     return render_template("help/find.html")
 
@@ -183,4 +197,16 @@ def rate(request_id: str):
         req = st.requests.rate(st.db(), request_id, number("stars", low=1, high=5))
     except RequestError as exc:
         return _error(exc)
+    return redirect(url_for("help.rated", request_id=req.id))
+
+
+@bp.get("/r/<request_id>/thanks")
+def rated(request_id: str):
+    st = station()
+    try:
+        req = st.requests.get(st.db(), request_id)
+    except RequestError:
+        abort(404)
+    if req.rating is None:
+        return redirect(url_for("help.status", request_id=req.id))
     return render_template("help/thanks.html", req=req)

@@ -74,18 +74,19 @@ def go(action: str):
         started = st.locker_action(action, uid)
     except LockerRefusal as exc:
         return render_template("lockers/refused.html", title=ACTIONS[action], message=words(exc)), 409
-    return render_template("lockers/opening.html", title=ACTIONS[action], started=started,
-                           status=st.locker_core.status(st.db(), started.op_id))
+    return redirect(url_for("lockers.op_status", op_id=started.op_id))
 
 
 @bp.get("/op/<op_id>")
 def op_status(op_id: str):
-    """The operation's progress, polled by the opening screen."""
+    """One door operation: the resident's page, or (polled by that page through htmx) its progress alone."""
     st = station()
     status = st.locker_core.status(st.db(), op_id[:64])
     if status is None:
         abort(404)
-    return render_template("lockers/_status.html", status=status)
+    if request.headers.get("HX-Request"):
+        return render_template("lockers/_status.html", status=status)
+    return render_template("lockers/opening.html", title=ACTIONS.get(status.op, _l("储物柜")), status=status)
 
 
 @staff_bp.get("/")

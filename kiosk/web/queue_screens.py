@@ -122,11 +122,15 @@ def rate_start():
 
 @bp.post("/rate/find")
 def rate_find():
+    """A number keyed in: a finished, unrated ticket gets the stars; anything else is told why, keypad kept."""
     st = station()
+    number = "".join(request.form.get("number", "").split())[:8].upper()
     try:
-        t = st.queue.find(st.db(), request.form.get("number", "")[:8])
-    except QueueError:
-        return render_template("error.html", title=_("没有找到这个号码"), message=_("请核对号码后再试。")), 404
+        t = st.queue.find(st.db(), number)
+        st.queue.check_rateable(t)
+    except QueueError as exc:
+        return render_template("queue/rate_start.html", to_rate=st.queue.last_to_rate(st.db()), error=words(exc),
+                               entered=number, prefixes=[s.prefix for s in st.config.services]), exc.status
     return redirect(url_for("queue.rate", ticket_id=t.id))
 
 
@@ -137,10 +141,28 @@ def rate(ticket_id: str):
         t = st.queue.get(st.db(), ticket_id)
     except QueueError:
         abort(404)
+    try:
+        st.queue.check_rateable(t)
+    except QueueError as exc:    # refused before the stars: a waiting or no-show ticket has nothing to rate
+        return render_template("error.html", title=_("不能打分"), message=words(exc),
+                               retry=url_for("queue.rate_start"), retry_label=_("输入别的号码")), exc.status
     if request.method == "POST":
         try:
             st.queue.rate(st.db(), t.id, number("stars", low=1, high=5))
         except QueueError as exc:
             return render_template("error.html", title=_("不能打分"), message=words(exc)), exc.status
-        return render_template("queue/thanks.html", ticket=t)
+        return redirect(url_for("queue.rated", ticket_id=t.id))
     return render_template("queue/rate.html", ticket=t, stars=STARS)
+
+
+@bp.get("/rate/<ticket_id>/thanks")
+def rated(ticket_id: str):
+    """The thanks after a rating (a reload shows it again, it rates nothing twice)."""
+    st = station()
+    try:
+        t = st.queue.get(st.db(), ticket_id)
+    except QueueError:
+        abort(404)
+    if t.rating is None:
+        return redirect(url_for("queue.rate", ticket_id=t.id))
+    return render_template("queue/thanks.html", ticket=t)

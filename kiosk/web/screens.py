@@ -5,13 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..district import documents
+from ..lockers.loans import OVERDUE_REASON
 from ..members import ledger
 from .context import station
-from .staff import end_session
 from .hours_view import hours_view, on_duty, service_today
+from .i18n import localized
+from .staff import end_session
 from .tapped import forget_taps, tapped_member
 
 bp = Blueprint("screens", __name__)
@@ -83,12 +86,22 @@ def me():
     if member is None:
         return render_template("checkin.html")
     conn = st.db()
-    return render_template("me.html", member=member, balance=ledger.balance(conn, member.id),
-                           entries=ledger.recent(conn, member.id, 10), adjust_labels=_adjust_labels())
+    entries = [(e, reason_words(e.reason)) for e in ledger.recent(conn, member.id, 10)]
+    return render_template("me.html", member=member, balance=ledger.balance(conn, member.id), entries=entries)
 
 
-def _adjust_labels() -> dict[str, dict[str, str]]:
-    return {f"adjust:{a.id}": a.label for a in station().config.points.adjustments}
+#: What each kind of points entry is called on the member's screen (never the code itself).
+REASONS = {"seed": _l("新成员基础分"), "volunteer_hours": _l("志愿服务时长"), "redemption": _l("积分兑换"),
+           "void": _l("兑换作废，积分退回"), "help_request": _l("帮助居民（求助单）"),
+           OVERDUE_REASON: _l("雨伞逾期未还")}
+
+
+def reason_words(reason: str) -> str:
+    """A points entry's reason in the screen's language; an item the district named, by its label."""
+    if reason in REASONS:
+        return str(REASONS[reason])
+    labels = {f"adjust:{a.id}": a.label for a in station().config.points.adjustments}
+    return localized(labels[reason]) if reason in labels else _("积分调整")
 
 
 @bp.get("/s/<name>")

@@ -21,9 +21,10 @@ from flask_babel import lazy_gettext as _l
 
 from ..members import cards, ledger
 from ..printing.spooler import print_status
-from ..shop.supermarket import MAX_QTY, MAX_STOCK, ShopError, catalog
+from ..shop.supermarket import MAX_QTY, MAX_STOCK, Redemption, ShopError, catalog
 from .context import station
 from .forms import number
+from .i18n import listing, localized
 from .refusals import words
 from .staff import capture_cards, staff_required
 from .tapped import binding, form_matches, keep, tapped_member
@@ -109,22 +110,55 @@ def confirm_submit():
         flash(words(exc))
         return redirect(url_for("shop.confirm"))
     session.pop("cart", None)
-    return render_template("shop/done.html", r=redemption, member=member, pj=print_status(job), reasons=VOID_REASONS)
+    return redirect(url_for("shop.done", redemption_id=redemption.id))
+
+
+@bp.get("/done/<redemption_id>")
+@staff_required
+def done(redemption_id: str):
+    """The redemption just made and its receipt's print job, followed live (a reload redeems nothing again)."""
+    st = station()
+    try:
+        redemption = st.shop.get(st.db(), redemption_id[:64])
+    except ShopError:
+        return redirect(url_for("shop.shelf"))
+    member = cards.by_id(st.db(), redemption.member_id)
+    return render_template("shop/done.html", r=redemption, member=member,
+                           pj=print_status(st.printing.latest_for(redemption.id)))
 
 
 @bp.get("/today")
 @staff_required
 def today():
     st = station()
-    names = {gd.id: gd.name for gd in catalog(st.db(), active_only=False)}
-    return render_template("shop/today.html", redemptions=st.shop.today(st.db(), st.clock()), names=names,
-                           reasons=VOID_REASONS)
+    conn = st.db()
+    redemptions = st.shop.today(conn, st.clock())
+    members = {r.member_id: cards.name_of(conn, r.member_id) or r.member_id for r in redemptions}
+    return render_template("shop/today.html", redemptions=redemptions, members=members,
+                           goods={r.id: _goods_text(conn, r) for r in redemptions})
 
 
-@bp.post("/void/<redemption_id>")
+def _goods_text(conn, redemption: Redemption) -> str:
+    """What a redemption took, in the screen's language: 洗衣皂 × 2、毛巾 × 1."""
+    names = {gd.id: localized(gd.name) for gd in catalog(conn, active_only=False)}
+    return listing(f"{names.get(goods_id, goods_id)} × {qty}" for goods_id, qty, _price in redemption.items)
+
+
+@bp.route("/void/<redemption_id>", methods=["GET", "POST"])
 @staff_required
 def void(redemption_id: str):
+    """A void is asked once more (GET: what it undoes, and its reasons) before points and stock go back."""
     st = station()
+    if request.method == "GET":
+        conn = st.db()
+        try:
+            redemption = st.shop.get(conn, redemption_id[:64])
+        except ShopError:
+            return redirect(url_for("shop.today"))
+        if redemption.voided:
+            return redirect(url_for("shop.today"))
+        return render_template("shop/void.html", r=redemption, reasons=VOID_REASONS, goods=_goods_text(conn, redemption),
+                               member=cards.name_of(conn, redemption.member_id) or redemption.member_id)
     try:
         reason = request.form.get("reason", "")
         st.shop.void(st.db(), redemption_id, staff_id=g.staff["id"],
@@ -149,3 +183,13 @@ def stock():
             flash(words(exc))
         return redirect(url_for("shop.stock"))
     return render_template("shop/stock.html", goods=catalog(st.db(), active_only=False))
+
+
+@bp.get("/stock/<goods_id>")
+@staff_required
+def stock_goods(goods_id: str):
+    """One item's stock on the keypad: received (+n) or counted (n)."""
+    found = [gd for gd in catalog(station().db(), active_only=False) if gd.id == goods_id[:64]]
+    if not found:
+        return redirect(url_for("shop.stock"))
+    return render_template("shop/stock_goods.html", gd=found[0])

@@ -29,6 +29,7 @@ from flask_babel import gettext as _
 from ..members import cards, ledger, sessions, staff
 from ..members.ledger import LedgerError
 from .context import station
+from .i18n import localized
 from .refusals import words
 from .tapped import binding, claimed_uid, forget_taps, form_matches, tapped_member
 
@@ -228,8 +229,9 @@ def points_submit():
 @staff_required
 def report():
     report = station().daily_report()
+    low = [_("%(name)s（剩 %(n)d）", name=localized(name), n=n) for name, n in report.shop["low_stock"]]
     return render_template("staff/report.html", day=report.day, rows=report.services, shop=report.shop,
-                           duty=report.duty)
+                           duty=report.duty, low_stock=low)
 
 
 @bp.post("/report/print")

@@ -135,18 +135,28 @@
   });
 
   // On-screen number keypads: nobody types on a kiosk. Keys fill a hidden field;
-  // a masked keypad (PINs) shows dots only.
+  // a masked keypad (PINs) shows dots only. A refused entry comes back in the field to be corrected;
+  // its refusal goes away as soon as the entry is valid (`data-keypad-valid`, a pattern), or at the
+  // first key where the form has no pattern.
   document.querySelectorAll("[data-keypad]").forEach(function (form) {
     const value = form.querySelector("[data-keypad-value]");
     const display = form.querySelector("[data-keypad-display]");
+    const refusal = form.querySelector("[data-refusal]");      // said in place of the heading,
+    const heading = form.querySelector("[data-keypad-heading]"); // which comes back once the entry is valid
+    const valid = form.dataset.keypadValid ? new RegExp(form.dataset.keypadValid) : null;
     const max = parseInt(form.dataset.keypadMax || "8", 10);
     const masked = form.hasAttribute("data-keypad-mask");
     form.querySelectorAll("[data-key]").forEach(function (button) {
       button.addEventListener("click", function () {
         const key = button.dataset.key;
         if (key === "back") { value.value = value.value.slice(0, -1); }
+        else if (key === "clear") { value.value = ""; }
         else if (value.value.length < max) { value.value += key; }
         display.textContent = (masked ? "●".repeat(value.value.length) : value.value) || "\u00a0";
+        if (refusal && (!valid || valid.test(value.value))) {   // no pattern: any new key makes it stale
+          refusal.hidden = true;
+          if (heading) { heading.hidden = false; }
+        }
       });
     });
   });
