@@ -112,6 +112,22 @@ def test_a_staff_deduction_stops_at_zero_with_the_shortfall_unless_its_item_allo
     sign_in(client, card)
     page = client.get(f"/staff/points/member?tap={tap_on_staff_screen(card, X)}").get_data(as_text=True)
     response = client.post("/staff/points/member", data={"csrf_token": csrf_token(client), "key": key_of(page),
-                                                          "item": "absent"})
+                                                          "item": "absent"})   # refused at once, not asked first
     assert "积分不够扣：现有 -2 分，还差 4 分" in client.get(response.headers["Location"]).get_data(as_text=True)
     assert ledger.balance(conn, "M001") == -2
+
+
+def test_a_staff_deduction_is_asked_once_more_and_back_deducts_nothing(client, card, station):
+    conn = station.db()
+    sign_in(client, card)
+    page = client.get(f"/staff/points/member?tap={tap_on_staff_screen(card, X)}").get_data(as_text=True)
+    asked = client.post("/staff/points/member", data={"csrf_token": csrf_token(client), "key": key_of(page),
+                                                       "item": "absent"}).get_data(as_text=True)
+    assert "给 卓玛 扣 2 分（无故不参加活动）吗？扣分后余额 8 分。" in asked
+    assert ledger.balance(conn, "M001") == 10                          # asked, nothing deducted yet
+    back = client.get("/staff/points/member").get_data(as_text=True)  # "不扣，返回": the same member's items
+    assert "卓玛" in back and ledger.balance(conn, "M001") == 10
+    response = client.post("/staff/points/member", data={"csrf_token": csrf_token(client), "key": key_of(asked),
+                                                          "item": "absent", "confirmed": "1"})
+    assert "卓玛：-2 分，现有 8 分" in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert ledger.balance(conn, "M001") == 8

@@ -59,12 +59,30 @@ def test_a_no_show_goes_back_in_line_from_the_device(station, device):
     station.take_ticket("consult")
     post(device, "/staff/counter/1/call_next")
     ticket = station.queue.at_counter(station.db(), "1")
-    post(device, "/staff/counter/1/no_show", ticket_id=ticket.id)
+    asked = device.get(post(device, "/staff/counter/1/no_show", ticket_id=ticket.id).headers["Location"])
+    assert "把 A001 号记为过号吗" in asked.get_data(as_text=True)           # asked once more, nothing done yet
+    assert station.queue.at_counter(station.db(), "1").id == ticket.id
+    post(device, "/staff/counter/1/no_show", ticket_id=ticket.id, confirmed="1")
     page = shown(device)
     assert 'id="no-shows"' in page and "A001 重新排队" in page and rows(page, "consult") == []
     answer = device.get(post(device, "/staff/counter/1/requeue", ticket_id=ticket.id).headers["Location"])
     page = answer.get_data(as_text=True)
     assert "A001：已重新排队" in page and rows(page, "consult") == ["A001"] and 'id="no-shows"' not in page
+
+
+def test_a_transfer_is_asked_once_more_naming_the_service_and_back_keeps_the_ticket(station, device):
+    station.take_ticket("consult")
+    post(device, "/staff/counter/1/call_next")
+    ticket = station.queue.at_counter(station.db(), "1")
+    asked = device.get(post(device, "/staff/counter/1/transfer", ticket_id=ticket.id, to_service="print")
+                       .headers["Location"]).get_data(as_text=True)
+    assert re.search(r"把 A001 号转到「[^」]+」吗？", asked) and "确认转出" in asked and "不，返回" in asked
+    assert station.queue.at_counter(station.db(), "1").id == ticket.id      # nothing done yet
+    page = shown(device)                                                     # back: still at the counter
+    assert 'id="current-number">A001' in page
+    post(device, "/staff/counter/1/transfer", ticket_id=ticket.id, to_service="print", confirmed="1")
+    assert station.queue.at_counter(station.db(), "1") is None
+    assert rows(shown(device), "print") == ["A001"]
 
 
 def test_a_paused_counter_says_so_and_calls_nobody(station, device):

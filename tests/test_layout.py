@@ -285,9 +285,17 @@ def staff_screens(tour: Tour) -> None:
     tour.go("/staff/counter/1")
     tour.click("[data-main] button[type=submit]")
     tour.check("staff-counter-called")
+    tour.click("form[action$='/no_show'] button")
+    assert page.locator("#confirm-action").count() == 1
+    tour.check("staff-counter-confirm")                 # a no-show is asked once more
+    tour.click("a.secondary-button[href$='/staff/counter/1']")
     tour.click("form[action$='/done'] button")
     tour.visit("staff-points", "/staff/points")
     tour.visit("staff-points-member", f"/staff/points/member?tap={tour.hands.tap(MEMBER)}")
+    tour.go(f"/staff/points/member?tap={tour.hands.tap(VOLUNTEER)}")
+    tour.click("form:has(input[name=item][value=absent]) button")
+    assert page.locator("#confirm-deduct").count() == 1
+    tour.check("staff-points-confirm")                  # a deduction is asked once more
     tour.visit("staff-report", "/staff/report")
     tour.go("/staff/shop/")
     if page.locator("[data-goods='soap']").inner_text() == "0":
@@ -302,6 +310,7 @@ def staff_screens(tour: Tour) -> None:
     tour.click("form[action$='/rice/remove'] button")
     tour.visit("shop-done", f"/staff/shop/done/{tour.ready.redemption}")
     tour.visit("shop-today", "/staff/shop/today")
+    tour.visit("shop-void", f"/staff/shop/void/{tour.ready.redemption}")
     tour.visit("shop-stock", "/staff/shop/stock")
     tour.visit("shop-stock-goods", "/staff/shop/stock/rice")
     tour.visit("staff-lockers", "/staff/lockers/")

@@ -49,3 +49,18 @@ def test_compiled_catalog_matches_its_source(name, lang):
     with open(folder / "messages.mo", "rb") as f:
         mo = {m.id: m.string for m in read_mo(f) if m.id}
     assert mo == po, f"{lang}: messages.mo is stale: run `make i18n`"
+
+
+CHINESE_PUNCTUATION = "、：，。（）！？；「」【】《》"
+
+
+@pytest.mark.parametrize(("name", "lang"), LANGS)
+def test_translations_use_their_own_punctuation_and_digits(name, lang):
+    """English and Tibetan read no Chinese 、：（）「」; Tibetan keeps the Arabic digits of keypads, tickets and
+    paper (mixing in ༡༢༣ would give one screen two ways of writing a number)."""
+    with open(CATALOGS[name][0] / lang / "LC_MESSAGES" / "messages.po", "rb") as f:
+        catalog = read_po(f)
+    chinese = sorted(m.id for m in catalog if m.id and any(c in m.string for c in CHINESE_PUNCTUATION))
+    assert not chinese, f"{lang}: Chinese punctuation in the translations of {chinese}"
+    tibetan_digits = sorted(m.id for m in catalog if m.id and any("\u0f20" <= c <= "\u0f29" for c in m.string))
+    assert not tibetan_digits, f"{lang}: Tibetan digits in the translations of {tibetan_digits}"

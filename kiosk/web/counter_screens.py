@@ -21,6 +21,10 @@ from .refusals import words
 from .staff import staff_required, staff_watching
 
 bp = Blueprint("counter", __name__, url_prefix="/staff/counter")
+#: Actions that a slip of the finger must not do: each is asked once more, naming the number (and the service).
+CONFIRMED = ("no_show", "transfer")
+#: Actions whose result the console itself shows (the number, big, "called" or "in service"): no notice repeats it.
+SHOWN = ("call_next", "call_number", "start")
 
 
 def _view(counter: str):
@@ -76,17 +80,34 @@ def reprint(counter: str):
     return redirect(url_for("counter.console", counter=counter))
 
 
+@bp.get("/<counter>/confirm/<action>")
+@staff_required
+def confirm(counter: str, action: str):
+    """The question before a no-show or a transfer: this number, that service, yes or back."""
+    view = _view(counter)
+    ticket = view.current if view else None
+    to = station().config.service(request.args.get("to_service", "")) if action == "transfer" else None
+    if action not in CONFIRMED or ticket is None or ticket.id != request.args.get("ticket_id") \
+            or (action == "transfer" and (to is None or to.id == ticket.service)):
+        return redirect(url_for("counter.console", counter=counter))
+    return render_template("counter/confirm.html", counter=counter, action=action, ticket=ticket, to=to)
+
+
 @bp.post("/<counter>/<action>")
 @staff_required
 def act(counter: str, action: str):
     if action not in COUNTER_ACTIONS:
         return redirect(url_for("counter.console", counter=counter))
+    if action in CONFIRMED and request.form.get("confirmed") != "1":   # not asked yet: ask
+        return redirect(url_for("counter.confirm", counter=counter, action=action,
+                                ticket_id=request.form.get("ticket_id", ""), to_service=request.form.get("to_service", "")))
     try:
         ticket = station().counter_action(action, counter, staff_id=g.staff["id"],
                                           ticket_id=request.form.get("ticket_id"),
                                           to_service=request.form.get("to_service"),
                                           number=request.form.get("number", "")[:12])
-        flash(_("%(n)s：%(a)s", n=ticket.number, a=_action_word(action)))
+        if action not in SHOWN:
+            flash(_("%(n)s：%(a)s", n=ticket.number, a=_action_word(action)))
     except QueueError as exc:
         flash(words(exc))
     return redirect(url_for("counter.console", counter=counter))

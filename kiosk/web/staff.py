@@ -215,6 +215,12 @@ def points_submit():
     if member is None:
         flash(_("页面已过期，请会员重新刷卡。"))
         return redirect(url_for("staff.points"))
+    item = next((a for a in st.config.points.adjustments if a.id == request.form.get("item")), None)
+    balance = ledger.balance(st.db(), member.id)
+    if item is not None and item.amount < 0 and request.form.get("confirmed") != "1" \
+            and (item.allow_negative or balance + item.amount >= 0):     # a deduction that can be made: asked again
+        return render_template("staff/points_confirm.html", member=member, item=item, key=bound["key"],
+                               balance=balance)
     try:
         entry, balance = st.adjust_points(member.id, request.form.get("item", ""), staff_id=g.staff["id"],
                                           key=f"staff-form:{bound['key']}")
