@@ -225,8 +225,11 @@ def test_a_ticket_is_transferred_to_another_service_from_the_device(station, dev
     page = shown(device)
     targets = re.findall(r'name="to_service" value="(\w+)"', page)
     assert targets == ["print", "certify"]                                  # every service but its own
-    moved = device.get(post(device, "/staff/counter/1/transfer", ticket_id=taken.id, to_service="print")
+    asked = device.get(post(device, "/staff/counter/1/transfer", ticket_id=taken.id, to_service="print")
                        .headers["Location"]).get_data(as_text=True)
+    assert "确认转出" in asked                                              # asked once more first
+    moved = device.get(post(device, "/staff/counter/1/transfer", ticket_id=taken.id, to_service="print",
+                            confirmed="1").headers["Location"]).get_data(as_text=True)
     assert "A001：已转到其他业务" in moved and 'id="current-number"' not in moved
     assert rows(moved, "print") == ["A001"] and rows(moved, "consult") == []  # its number kept, in print's line
     assert rows(shown(device, "/staff/counter/2"), "print") == ["A001"]      # counter 2 serves print

@@ -80,17 +80,26 @@ def reprint(counter: str):
     return redirect(url_for("counter.console", counter=counter))
 
 
+def _question(counter: str, action: str, ticket_id: str, to_service: str) -> dict | None:
+    """What a confirmation asks about (the number at this counter, the service it goes to), or None when
+    the action is not one that is asked, or cannot be done as sent: the core then refuses it in words."""
+    view = _view(counter)
+    ticket = view.current if view else None
+    to = station().config.service(to_service) if action == "transfer" else None
+    if action not in CONFIRMED or ticket is None or ticket.id != ticket_id \
+            or (action == "transfer" and (to is None or to.id == ticket.service)):
+        return None
+    return {"counter": counter, "action": action, "ticket": ticket, "to": to}
+
+
 @bp.get("/<counter>/confirm/<action>")
 @staff_required
 def confirm(counter: str, action: str):
     """The question before a no-show or a transfer: this number, that service, yes or back."""
-    view = _view(counter)
-    ticket = view.current if view else None
-    to = station().config.service(request.args.get("to_service", "")) if action == "transfer" else None
-    if action not in CONFIRMED or ticket is None or ticket.id != request.args.get("ticket_id") \
-            or (action == "transfer" and (to is None or to.id == ticket.service)):
+    asked = _question(counter, action, request.args.get("ticket_id", ""), request.args.get("to_service", ""))
+    if asked is None:                       # done or changed meanwhile: the console as it is now
         return redirect(url_for("counter.console", counter=counter))
-    return render_template("counter/confirm.html", counter=counter, action=action, ticket=ticket, to=to)
+    return render_template("counter/confirm.html", **asked)
 
 
 @bp.post("/<counter>/<action>")
@@ -98,9 +107,10 @@ def confirm(counter: str, action: str):
 def act(counter: str, action: str):
     if action not in COUNTER_ACTIONS:
         return redirect(url_for("counter.console", counter=counter))
-    if action in CONFIRMED and request.form.get("confirmed") != "1":   # not asked yet: ask
-        return redirect(url_for("counter.confirm", counter=counter, action=action,
-                                ticket_id=request.form.get("ticket_id", ""), to_service=request.form.get("to_service", "")))
+    ticket_id, to_service = request.form.get("ticket_id", ""), request.form.get("to_service", "")
+    if request.form.get("confirmed") != "1" and _question(counter, action, ticket_id, to_service):
+        return redirect(url_for("counter.confirm", counter=counter, action=action, ticket_id=ticket_id,
+                                to_service=to_service))             # not asked yet: ask
     try:
         ticket = station().counter_action(action, counter, staff_id=g.staff["id"],
                                           ticket_id=request.form.get("ticket_id"),
