@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-deps i18n bench bench-pi clean
+.PHONY: run test test-deps bench-deps i18n bench bench-pi clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV) || { scripts/apt-install.sh python3-venv python3-pip && $(PYTHON) -m venv $(VENV); }
@@ -22,7 +22,7 @@ test: test-deps $(STAMP)
 
 test-deps:
 	scripts/apt-install.sh mosquitto chromium fonts-noto-cjk fonts-noto-extra fontconfig zbar-tools espeak-ng \
-	  gcc python3-dev linux-libc-dev systemd cage cog shellcheck util-linux postgresql
+	  gcc python3-dev linux-libc-dev systemd cage cog shellcheck util-linux postgresql nats-server
 
 ## make i18n: extract messages, update the catalogs (kiosk: bo, en; district console: en), compile them
 i18n: $(STAMP)
@@ -33,7 +33,11 @@ i18n: $(STAMP)
 	$(BIN)/pybabel update -i district/translations/messages.pot -d district/translations
 	$(BIN)/pybabel compile -d district/translations --statistics
 
-bench: $(STAMP)
+## make bench-deps: the clustered brokers of bench/broker_cluster.py and bench/cluster_faults.py (the tests need only nats-server)
+bench-deps:
+	scripts/apt-install.sh nats-server rabbitmq-server
+
+bench: $(STAMP) bench-deps
 	for b in bench/[a-z]*.py; do [ $$b = bench/pi.py ] || $(BIN)/python $$b || exit 1; done
 
 ## make bench-pi: every benchmark again under a Pi 4 and a Pi Zero 2 W CPU quota (cgroup v1; needs root)

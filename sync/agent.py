@@ -27,9 +27,10 @@ from . import diagnostics, presence, schemas, telemetry
 from .commands import Commands, load_key
 from .documents import Documents
 from .drain import REFUSED, Drain, Tuning
-from .session import Connected, Disconnected, Link, Message, Puback
+from .session import Connected, Disconnected, Link, Message, Puback, SubscribeRefused
 
 log = logging.getLogger("sync")
+RESUBSCRIBE_MAX_S = 60.0                # a refused subscription: asked again after tuning.resubscribe_s, doubling
 
 Handler = Callable[[bytes, str], None]          # (payload, topic) of a message from the district
 
@@ -106,6 +107,8 @@ class Agent:
         self._acks: list[tuple[int, int | None]] = []
         self._reported_error: str | None = None
         self._birth_mids: set[int] = set()
+        self._resubscribe_at: float | None = None      # a subscription was refused: ask again then
+        self._resubscribe_s = self.tuning.resubscribe_s
 
     def run(self, stop: threading.Event, *, beat: Callable[[], None] = lambda: None) -> None:
         """Connect in the background and serve until `stop` is set; then say goodbye (`beat` each turn)."""
@@ -127,6 +130,7 @@ class Agent:
         """One turn: what the network thread reported, then packs and telemetry if connected."""
         self._take_reports()
         if self.link.connected:
+            self._resubscribe_if_due()
             self.drain.pump()
             self._telemetry_if_due()
             self._results_if_due()
@@ -171,6 +175,10 @@ class Agent:
                     raise                            # the run loop waits and goes on
                 except Exception:                    # a bug must not end the district link
                     log.exception("handling a message on %s failed", item.topic)
+        elif isinstance(item, SubscribeRefused) and self._resubscribe_at is None:   # one retry for them all
+            self._resubscribe_at = time.monotonic() + self._resubscribe_s
+            log.warning("%s: subscribing again in %.1f s", self.link.where, self._resubscribe_s)
+            self._resubscribe_s = min(self._resubscribe_s * 2, RESUBSCRIBE_MAX_S)
         elif isinstance(item, Connected):
             self._on_connected(item)
         elif isinstance(item, Disconnected):
@@ -183,12 +191,22 @@ class Agent:
         birth = presence.birth(self.session, self.started_at, outbox.current_epoch(self.conn))
         info = self.link.publish(self.topics.status, presence.encode(birth), qos=1, retain=True)
         self._birth_mids = {info.mid}
-        for topic in self.handlers:
-            self.link.subscribe(topic, qos=1)
+        self._subscribe()
+        self._resubscribe_s = self.tuning.resubscribe_s
         self.drain.reconnected()
         self._next_telemetry = 0.0
         log.info("%s: connected, session %d%s; sending from seq %d", self.link.where, self.session,
                  " (resumed)" if item.session_present else "", self.drain.acked + 1)
+
+    def _subscribe(self) -> None:
+        """Every topic the district sends to (subscribing again is harmless: the broker replaces it)."""
+        self._resubscribe_at = None
+        for topic in self.handlers:
+            self.link.subscribe(topic, qos=1)
+
+    def _resubscribe_if_due(self) -> None:
+        if self._resubscribe_at is not None and time.monotonic() >= self._resubscribe_at:
+            self._subscribe()
 
     def _on_ack(self, payload: bytes, topic: str = "") -> None:
         """`events/ack`: collect a valid upto_seq; anything else is logged and ignored."""

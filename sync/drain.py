@@ -50,6 +50,7 @@ class Tuning:
     retry_max_s: float = 60.0
     poll_s: float = 0.1               # how often an idle agent looks for new events
     forget_every_s: float = 1.0       # acknowledged events are deleted in batches, at most this often
+    resubscribe_s: float = 5.0        # a refused subscription is asked again after this (doubles, ≤ 60 s)
 
 
 @dataclass(frozen=True)

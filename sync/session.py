@@ -47,6 +47,13 @@ class Connected:
 
 
 @dataclass(frozen=True)
+class SubscribeRefused:
+    """The broker refused a subscription: an ACL, or a cluster node that could not set it up just then
+    (NATS answers 0x80 while JetStream elects a leader after a node died); the agent asks again."""
+    reason: str
+
+
+@dataclass(frozen=True)
 class Disconnected:
     """An established connection was lost (paho reconnects by itself); `where`: the broker it was with."""
     reason: str
@@ -238,7 +245,9 @@ class Link:
         self.inbox.put(Message(msg.topic, msg.payload))
 
     def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, codes: list[Any], props: Any) -> None:
-        for code in codes:
-            if code.is_failure:
-                log.error("%s refused a subscription: %s (%d); acknowledgements cannot arrive and the "
-                          "outbox will grow", self.where, code, code.value)
+        refused = [code for code in codes if code.is_failure]
+        for code in refused:
+            log.error("%s refused a subscription: %s (%d); acknowledgements cannot arrive and the "
+                      "outbox will grow until it is accepted", self.where, code, code.value)
+        if refused:
+            self.inbox.put(SubscribeRefused(str(refused[0])))

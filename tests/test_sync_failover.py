@@ -1,4 +1,5 @@
-"""`mqtt.hosts`: a station fails over to the next broker when one dies, and back again.
+"""`mqtt.hosts`: a station fails over to the next broker when one dies, and back again; a refused
+subscription is asked for again.
 
 Two real mosquitto processes stand for two nodes. Each has a district
 stand-in (tests/mosquitto.District) that stores and acknowledges what
@@ -11,14 +12,18 @@ acknowledged; when that one dies too it goes round to the first again.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
+import nats
 import pytest
 from conftest import wait_until
 from mosquitto import Broker, District, SyncThread, station_config
 from test_sync_drain import append_events, depth
 
 from kiosk import config as cfg
+
+STATION = "demo-barkor-01"
 
 
 @pytest.fixture
@@ -69,3 +74,35 @@ def test_a_station_fails_over_to_the_next_broker_and_round_again(tmp_path: Path,
         sync.stop()
         first.close()
         second.close()
+
+
+@pytest.mark.skipif(not nats.available(), reason="nats-server is not installed (make test-deps)")
+def test_a_refused_subscription_is_asked_again_until_the_broker_takes_it(tmp_path: Path, caplog):
+    """NATS makes each QoS 1 subscription a JetStream consumer; past the account's limit (or while a
+    cluster cannot set one up) it refuses the subscription. The station asks again with back-off, on the
+    same connection, and the acknowledgements then arrive: the outbox empties."""
+    caplog.set_level(logging.INFO)
+    users = {"district": "district-pw", STATION: "station-pw"}
+    server = nats.NatsServer(tmp_path / "nats", users, consumers=2).start()
+    district = nats.District311(server, "district", users["district"])      # consumer 1 of 2
+    holder = nats.subscriber(server, "district", users["district"], "vstation/v1/+/telemetry")   # and 2
+    folder = tmp_path / "station"
+    folder.mkdir()
+    (folder / "mqtt.secret").write_text(users[STATION] + "\n")
+    path = station_config(folder, server, protocol="3.1.1", username=STATION,
+                          password_file=str(folder / "mqtt.secret"))
+    db = cfg.load(path).database_path
+    append_events(db, 5)
+    sync = SyncThread(path, ack_timeout_s=0.5, resubscribe_s=0.5)
+    try:
+        assert wait_until(lambda: district.upto(STATION) == 5, 20), server.log()[-2000:]
+        assert wait_until(lambda: "subscribing again in 0.5 s" in caplog.text, 10)
+        assert depth(db) == 5                           # stored at the district, the acks never heard
+        holder.disconnect()                             # its consumer goes: one is free for the station
+        holder.loop_stop()
+        assert wait_until(lambda: depth(db) == 0, 40), caplog.text[-3000:]
+    finally:
+        sync.stop()
+        district.close()
+        server.stop()
+    assert caplog.text.count("connected, session") == 1      # all on one connection

@@ -31,6 +31,7 @@ from .backlog import MemoryBacklog
 from .inbound import Commands, Documents
 
 RECONNECT_MIN_S, RECONNECT_MAX_S = 1.0, 60.0        # as the agent's paho back-off (sync/session.py)
+RESUBSCRIBE_S = 5.0                                 # as the agent after a refused subscription (sync/agent.py)
 
 
 
@@ -41,6 +42,7 @@ class Figures:
     connects: int = 0
     telemetry: int = 0
     refused_packs: int = 0
+    refused_subscriptions: int = 0
 
 
 class StationTwin:
@@ -66,6 +68,7 @@ class StationTwin:
         self.connected, self.host_index, self.backoff = False, 0, RECONNECT_MIN_S
         self.reconnect_at: float | None = None
         self.offline_until = 0.0                         # the network is away until then (no attempts)
+        self.resubscribe_at: float | None = None         # a subscription was refused: ask again then
         self.next_telemetry = 0.0
         self.birth_mids: set[int] = set()
         self.figures = Figures()
@@ -84,6 +87,7 @@ class StationTwin:
         client.max_queued_messages_set(0)
         client.on_connect, client.on_disconnect = self._on_connect, self._on_disconnect
         client.on_publish, client.on_message = self._on_publish, self._on_message
+        client.on_subscribe = self._on_subscribe
         return client
 
     # -- connecting ------------------------------------------------------------
@@ -143,11 +147,21 @@ class StationTwin:
         self.session += 1
         birth = presence.birth(self.session, self.started_at, self.backlog.current)
         self.birth_mids = {client.publish(self.topics.status, presence.encode(birth), qos=1, retain=True).mid}
-        client.subscribe([(self.topics.events_ack, 1), *((self.topics.topic(d), 1) for d in schemas.DOCUMENTS),
-                          (self.topics.topic("cmd/+"), 1)])
+        self._subscribe()
         self.drain.reconnected()
         self.next_telemetry = 0.0
         self.wake()
+
+    def _subscribe(self) -> None:
+        self.resubscribe_at = None
+        self.client.subscribe([(self.topics.events_ack, 1), *((self.topics.topic(d), 1) for d in schemas.DOCUMENTS),
+                               (self.topics.topic("cmd/+"), 1)])
+
+    def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, codes: list[Any], props: Any) -> None:
+        """As the agent: a refused subscription (a cluster node that could not set it up) is asked again."""
+        if any(code.is_failure for code in codes):
+            self.figures.refused_subscriptions += 1
+            self.resubscribe_at = self.clock() + RESUBSCRIBE_S
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
         if self.connected:
@@ -198,6 +212,8 @@ class StationTwin:
         """The agent's step: packs while the window allows, telemetry when due, results not yet sent."""
         if not self.connected:
             return
+        if self.resubscribe_at is not None and now >= self.resubscribe_at:
+            self._subscribe()
         self.drain.pump()
         if now >= self.next_telemetry:
             self.next_telemetry = now + self.telemetry_s
