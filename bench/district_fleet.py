@@ -35,6 +35,7 @@ import argparse
 import logging
 import os
 import random
+import resource
 import secrets
 import shutil
 import subprocess
@@ -44,8 +45,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from _common import ROOT, setting
+from _procs import Meter, peak_rss_mb
 
 sys.path.insert(0, str(ROOT / "tests"))
 
@@ -60,53 +63,8 @@ from district.db.schema import events, stations, telemetry  # noqa: E402
 from district.registry.broker_files import PASSWD  # noqa: E402
 from kiosk.base.clock import utc_now  # noqa: E402
 
-TICK = os.sysconf("SC_CLK_TCK")
 STATION_TELEMETRY_S = 30.0
 BROKER_LIMITS = ("max_connections -1", "max_queued_messages 1000000", "max_inflight_messages 100")
-
-
-def cpu_s(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / TICK
-
-
-def peak_rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
-def children(pid: int) -> list[int]:
-    """The processes whose parent is `pid` (PostgreSQL's backends)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                    found.append(int(entry.name))
-            except (OSError, IndexError, ValueError):
-                pass
-    return found
-
-
-@dataclass
-class Meter:
-    """CPU seconds of the broker, the hub workers, PostgreSQL and this process (the twins)."""
-    broker: int
-    hubs: list[int]
-    postgres: int
-
-    def sample(self) -> dict[str, float]:
-        pg = self.postgres
-        return {"broker": cpu_s(self.broker), "hubs": sum(cpu_s(p) for p in self.hubs),
-                "postgres": cpu_s(pg) + sum(cpu_s(p) for p in children(pg)), "twins": cpu_s(os.getpid())}
 
 
 class Resends(logging.Handler):
@@ -162,17 +120,39 @@ def register(rig: Rig, names: list[str]) -> dict[str, str]:
     return passwords
 
 
-def start_workers(rig: Rig, count: int) -> list[subprocess.Popen]:
-    """`count` hub processes, each its own client id, all in one shared group."""
+def start_workers(rig: Rig, count: int, mqtt: Callable[[int], str] | None = None) -> list[subprocess.Popen]:
+    """`count` hub processes, each its own client id; `mqtt(i)`: worker i's [mqtt] lines before username
+    (default: the rig's mosquitto, all workers in one shared group)."""
     base = rig.config_path.read_text(encoding="utf-8")
+    head = f'[mqtt]\nhost = "{rig.broker.host}"\nport = {rig.broker.port}\n'
+    assert head in base, base
     procs = []
     for i in range(1, count + 1):
+        lines = mqtt(i) if mqtt else (f'host = "{rig.broker.host}"\nport = {rig.broker.port}\n'
+                                      f'client_id = "hub-{i}"\nshared_group = "hub"\n')
         path = rig.folder / f"district-{i}.toml"
-        path.write_text(base.replace("[mqtt]\n", f'[mqtt]\nclient_id = "hub-{i}"\nshared_group = "hub"\n', 1))
-        log = open(rig.folder / f"hub-{i}.log", "a", encoding="utf-8")
-        procs.append(subprocess.Popen([sys.executable, "-m", "kiosk", "district", "--config", str(path), "run",
-                                       "--no-console"], stdout=log, stderr=subprocess.STDOUT, cwd=ROOT))
+        path.write_text(base.replace(head, "[mqtt]\n" + lines, 1))
+        procs.append(spawn_worker(rig, i))
     return procs
+
+
+def spawn_worker(rig: Rig, i: int) -> subprocess.Popen:
+    """Hub worker i (`vstation district run --no-console` on district-i.toml), its log beside it."""
+    log = open(rig.folder / f"hub-{i}.log", "a", encoding="utf-8")
+    return subprocess.Popen([sys.executable, "-m", "kiosk", "district", "--config", str(rig.folder / f"district-{i}.toml"),
+                             "run", "--no-console"], stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+
+
+def stop_workers(workers: list[subprocess.Popen]) -> None:
+    """SIGTERM, and SIGKILL for a worker still busy after 20 s."""
+    for w in workers:
+        w.terminate()
+    for w in workers:
+        try:
+            w.wait(20)
+        except subprocess.TimeoutExpired:
+            w.kill()
+            w.wait(10)
 
 
 def online_at_hub(rig: Rig) -> int:
@@ -228,11 +208,11 @@ def measured(name: str, meter: Meter, fleet: Fleet, body, timeout: float) -> Pha
                  {k: (cpu1[k] - cpu0[k]) / seconds for k in cpu0}, note, RESENDS.count - resends0)
 
 
-def connect_phase(d: District, fleet: Fleet, n: int):
+def connect_phase(d: District, fleet: Fleet, n: int, timeout: float):
     def body() -> str:
         spread(fleet, 10.0, lambda t: t.connect())
-        took = wait("connect", lambda: fleet.call(lambda f: all(t.connected for t in f.twins)), 300)
-        at_hub = wait("births at the hub", lambda: online_at_hub(d.rig) == n, 300)
+        took = wait("connect", lambda: fleet.call(lambda f: all(t.connected for t in f.twins)), timeout)
+        at_hub = wait("births at the hub", lambda: online_at_hub(d.rig) == n, timeout)
         return f"all connected {took:.1f} s after the last attempt, all online at the hub {at_hub:.1f} s later"
     return body
 
@@ -245,7 +225,7 @@ def live_phase(fleet: Fleet, live_s: float, burst: int):
     return body
 
 
-def storm_phase(d: District, fleet: Fleet, n: int):
+def storm_phase(d: District, fleet: Fleet, n: int, timeout: float):
     def body() -> str:
         sessions = fleet.call(lambda f: [t.session for t in f.twins])
 
@@ -256,7 +236,7 @@ def storm_phase(d: District, fleet: Fleet, n: int):
                 t.write(3, t.backlog.last_seq())
         fleet.call(drop_all)
         took = wait("reconnect storm", lambda: fleet.call(
-            lambda f: all(t.connected and t.session > s for t, s in zip(f.twins, sessions))), 300)
+            lambda f: all(t.connected and t.session > s for t, s in zip(f.twins, sessions))), timeout)
         try:
             at_hub = wait("births at the hub", lambda: online_at_hub(d.rig) == n, 60)
         except RuntimeError:
@@ -324,9 +304,9 @@ def run(n: int, args: argparse.Namespace) -> tuple[list[Phase], dict[str, int], 
         pg = int((postgres.data / "postmaster.pid").read_text().split()[0])
         meter = Meter(rig.broker.proc.pid, [w.pid for w in d.workers], pg)
         timeout = args.timeout
-        phases = [measured("connect", meter, fleet, connect_phase(d, fleet, n), timeout),
+        phases = [measured("connect", meter, fleet, connect_phase(d, fleet, n, timeout), timeout),
                   measured("live", meter, fleet, live_phase(fleet, args.live_s, args.burst), timeout),
-                  measured("storm", meter, fleet, storm_phase(d, fleet, n), timeout),
+                  measured("storm", meter, fleet, storm_phase(d, fleet, n, timeout), timeout),
                   measured("backlog", meter, fleet, backlog_phase(fleet, args.backlog), timeout)]
         counts = check_stored(d, fleet)
         rss = {"broker": peak_rss_mb(rig.broker.proc.pid), "hubs": max(peak_rss_mb(w.pid) for w in d.workers),
@@ -335,9 +315,7 @@ def run(n: int, args: argparse.Namespace) -> tuple[list[Phase], dict[str, int], 
     finally:
         if fleet:
             fleet.stop()
-        for w in d.workers:
-            w.terminate()
-            w.wait(20)
+        stop_workers(d.workers)
         rig.close()
         postgres.close()
         if args.keep:
@@ -366,6 +344,20 @@ def report(n: int, args: argparse.Namespace, phases: list[Phase], counts: dict[s
           f"twins (this process) {rss['twins']:.0f} MB; {setting()}", flush=True)
 
 
+def open_files(want: int, need: int) -> int:
+    """Raise this process's open-file limit (mosquitto and the hub inherit it) towards `want` if it can
+    (a reconnect storm holds a station's old and new socket for a moment); stop below `need`."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(want, hard)), hard))
+    except (ValueError, OSError):
+        pass
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    if soft < need:
+        raise SystemExit(f"ulimit -n is {soft} (hard {hard}): this run needs {need:,} (as root: ulimit -n {need})")
+    return soft
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("stations", nargs="*", type=int, default=[1000, 10000])
@@ -378,10 +370,7 @@ def main() -> int:
     p.add_argument("--timeout", type=float, default=900.0, help="per phase")
     p.add_argument("--keep", action="store_true", help="keep the folder (hub logs, broker log)")
     args = p.parse_args()
-    soft, hard = __import__("resource").getrlimit(__import__("resource").RLIMIT_NOFILE)
-    need = max(args.stations) + 200
-    if soft < need:
-        raise SystemExit(f"ulimit -n is {soft}: {max(args.stations):,} stations need {need:,} (ulimit -n {need})")
+    soft = open_files(3 * max(args.stations) + 1000, max(args.stations) + 200)
     print(f"district fleet; ulimit -n {soft} (mosquitto and this process inherit it); mosquitto: "
           f"{', '.join(BROKER_LIMITS)}; {setting()}")
     for n in args.stations:
