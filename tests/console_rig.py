@@ -51,3 +51,27 @@ def paired_device(station, kiosk_client, card) -> Device:
     assert device.pair(pairing_code(kiosk_client)).status_code == 302
     assert device.sign_in().headers["Location"].endswith("/staff/menu")
     return device
+
+
+def kiosk_staff_with_a_resident_waiting(browser, kiosk_url: str, *, fake_clock: bool = False):
+    """The demo's residents' screen (1280 x 800) in a browser: a resident takes A001, then staff tap 李娜's card
+    in the simulator and key PIN 1234; the kiosk page, signed in at 工作台. `fake_clock`: Playwright's clock
+    drives the page's timers (the idle reset), installed before the first page loads."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    if fake_clock:
+        page.clock.install()
+    page.goto(kiosk_url + "/queue/")
+    page.get_by_role("button", name="咨询服务").click()                     # a resident takes A001
+    page.get_by_role("link", name="回到首页").click()
+    page.get_by_role("link", name="工作人员").click()
+    page.locator("body[data-live='1']").wait_for(state="attached", timeout=10000)
+    sim = browser.new_page()
+    sim.goto(kiosk_url + "/sim/")
+    sim.get_by_role("button", name="李娜").click()                           # the demo's staff card
+    page.wait_for_url("**/staff/pin?tap=*", timeout=10000)
+    for digit in "1234":
+        page.locator(f"[data-key='{digit}']").first.click()
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url("**/staff/menu")
+    sim.close()
+    return page

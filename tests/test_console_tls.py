@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import free_port, vstation
-from console_rig import pairing_code
+from console_rig import kiosk_staff_with_a_resident_waiting, pairing_code
 from test_queue_web import sign_in
 
 from kiosk.upkeep.console_cert import fingerprint_of, lan_addresses, local_names, write_certificate
@@ -188,19 +188,7 @@ def test_a_new_user_pairs_a_phone_with_the_demo_and_calls_the_next_number(browse
     port = free_port()
     demo = Demo(tmp_path / "demo", "--console", f"127.0.0.1:{port}")
     try:
-        kiosk = browser.new_page(viewport={"width": 1280, "height": 800})
-        kiosk.goto(demo.url + "/queue/")
-        kiosk.get_by_role("button", name="咨询服务").click()                 # a resident takes A001
-        kiosk.get_by_role("link", name="回到首页").click()
-        kiosk.get_by_role("link", name="工作人员").click()
-        kiosk.locator("body[data-live='1']").wait_for(state="attached", timeout=10000)
-        sim = browser.new_page()
-        sim.goto(demo.url + "/sim/")
-        sim.get_by_role("button", name="李娜").click()                        # the demo's staff card
-        kiosk.wait_for_url("**/staff/pin?tap=*", timeout=10000)
-        for digit in "1234":
-            kiosk.locator(f"[data-key='{digit}']").first.click()
-        kiosk.get_by_role("button", name="登录").click()
+        kiosk = kiosk_staff_with_a_resident_waiting(browser, demo.url)
         kiosk.get_by_role("link", name="配对设备").click()
         kiosk.get_by_role("button", name="显示配对码").click()
         link = kiosk.locator("#pairing-code").get_attribute("data-link")      # what the QR code says

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 from conftest import wait_until
-from console_rig import csrf, paired_device
+from console_rig import csrf, kiosk_staff_with_a_resident_waiting, paired_device
 from test_queue_web import sign_in, take_at_kiosk
 from test_web import csrf_token
 
@@ -249,20 +249,7 @@ def test_the_residents_screen_never_resets_a_counter_in_service_and_resets_it_on
 
     demo = Demo(tmp_path / "demo")
     try:
-        page = browser.new_page(viewport={"width": 1280, "height": 800})
-        page.clock.install()
-        page.goto(demo.url + "/queue/")
-        page.get_by_role("button", name="咨询服务").click()               # a resident takes A001
-        page.get_by_role("link", name="回到首页").click()
-        page.get_by_role("link", name="工作人员").click()
-        page.locator("body[data-live='1']").wait_for(state="attached", timeout=10000)
-        sim = browser.new_page()
-        sim.goto(demo.url + "/sim/")
-        sim.get_by_role("button", name="李娜").click()
-        page.wait_for_url("**/staff/pin?tap=*", timeout=10000)
-        for digit in "1234":
-            page.locator(f"[data-key='{digit}']").first.click()
-        page.get_by_role("button", name="登录").click()
+        page = kiosk_staff_with_a_resident_waiting(browser, demo.url, fake_clock=True)
         page.get_by_role("link", name="1 号窗口").click()
         page.get_by_role("button", name="叫下一位").click()
         assert page.locator("#current-number").inner_text(timeout=5000) == "A001"
