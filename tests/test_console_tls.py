@@ -8,6 +8,7 @@ import shutil
 import socket
 import ssl
 import subprocess
+import threading
 import urllib.error
 import urllib.request
 from dataclasses import replace
@@ -297,4 +298,20 @@ def test_every_console_screen_fits_a_phone_and_each_control_takes_a_finger(brows
         if path == "staff/devices":
             assert page.get_by_role("button", name="取消配对").is_visible()    # this phone, listed: revocable here
     assert {where: faults for where, faults in seen.items() if faults} == {}
+    page.context.close()
+
+
+@pytest.mark.browser
+def test_the_console_stops_at_once_with_a_phone_listening(browser, console, station, client, card, monkeypatch):
+    """A phone's live stream holds one of the console's threads; stopping the kiosk (SIGTERM, Ctrl-C) ends it
+    instead of waiting for its heartbeat, so the console's thread is done when stop returns (it was not: the
+    demo's kiosk outlived its 15 s to stop, was killed, and left its sync process running)."""
+    monkeypatch.setattr("kiosk.web.stream.HEARTBEAT_S", 3600.0)      # no heartbeat would end it
+    page = phone_signed_in(browser, console, client, card)
+    page.get_by_role("link", name="1 号窗口").click()
+    page.wait_for_function("document.body.dataset.live === '1'")      # its stream is open
+    stopping = threading.Thread(target=console.stop, daemon=True)
+    stopping.start()
+    stopping.join(timeout=60)                                          # (without the fix: never)
+    assert not stopping.is_alive() and not console.thread.is_alive()
     page.context.close()

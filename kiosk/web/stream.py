@@ -43,6 +43,12 @@ class StreamGate:
         self._free = threading.BoundedSemaphore(limit)
         self._lock = threading.Lock()
         self._open = 0
+        self.closing = threading.Event()
+
+    def close(self) -> None:
+        """The server is stopping: every open stream ends at its next poll (a stream's thread would otherwise
+        wait for its next heartbeat, and cheroot's stop waits for every thread)."""
+        self.closing.set()
 
     def enter(self) -> bool:
         """Take a place for one more stream, or False when all are taken (never waits)."""
@@ -121,7 +127,7 @@ def notice_stream(subscribe: Callable[[], Subscription], *, staff: bool, own_tap
     def generate():
         yield "retry: 1000\n\n"
         quiet_since = time.monotonic()
-        while not gone():
+        while not gone() and not gate.closing.is_set():
             notice = sub.get(POLL_S)
             if notice is None:
                 if time.monotonic() - quiet_since >= HEARTBEAT_S:

@@ -22,8 +22,8 @@ from cheroot.ssl.builtin import BuiltinSSLAdapter
 
 from ..base.errors import VStationError
 from ..config.console import StaffConsoleSettings
-from ..upkeep.console_cert import lan_addresses
 from ..station import Station
+from ..upkeep.console_cert import lan_addresses
 
 log = logging.getLogger("kiosk.console")
 TLS_HANDSHAKE = b"\x16"          # the first byte of every TLS connection (a handshake record)
@@ -137,5 +137,7 @@ class ConsoleListener:
         return self
 
     def stop(self) -> None:
+        """End the open device streams, then the server (it waits for every thread it runs)."""
+        self.app.extensions["vstation.streams"].close()
         self.server.stop()
         self.thread.join(timeout=10)

@@ -18,6 +18,7 @@
   // screen (HX-Redirect), and that navigation would win over the one under way.
   let leaving = false;
   window.addEventListener("beforeunload", function () { leaving = true; });
+  window.addEventListener("pageshow", function (e) { if (e.persisted) { leaving = false; } });  // back again
   ["htmx:beforeRequest", "htmx:beforeOnLoad"].forEach(function (name) {
     document.addEventListener(name, function (e) { if (leaving) { e.preventDefault(); } });
   });
