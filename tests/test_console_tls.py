@@ -254,8 +254,8 @@ OUT_OF_REACH = """() => [...document.querySelectorAll('button, a, input:not([typ
   .filter(e => e.offsetParent !== null)
   .map(e => [e, e.getBoundingClientRect()])
   .filter(([e, r]) => r.width < 44 || r.height < 44 || r.left < 0 || r.right > window.innerWidth)
-  .map(([e, r]) => `${e.tagName} ${(e.innerText || e.value || e.name).trim()} ${Math.round(r.left)}..${Math.round(r.right)}`
-                 + ` x ${Math.round(r.height)}`)"""
+  .map(([e, r]) => `${e.tagName} ${(e.innerText || e.value || e.name).trim()}`
+                 + ` ${Math.round(r.left)}..${Math.round(r.right)} x ${Math.round(r.height)}`)"""
 
 
 def out_of_reach(page) -> list[str]:
@@ -314,4 +314,30 @@ def test_the_console_stops_at_once_with_a_phone_listening(browser, console, stat
     stopping.start()
     stopping.join(timeout=60)                                          # (without the fix: never)
     assert not stopping.is_alive() and not console.thread.is_alive()
+    page.context.close()
+
+
+@pytest.mark.browser
+def test_on_a_desk_pc_the_counter_shows_the_services_side_by_side(browser, console, station, client, card):
+    """The same console on a desk PC's browser (1366 x 768): the services' lists side by side (two in a row),
+    nothing wider than the screen, every control in reach."""
+    station.take_ticket("consult")
+    sign_in(client, card)
+    code = pairing_code(client)
+    page = browser.new_context(viewport={"width": 1366, "height": 768}, ignore_https_errors=True).new_page()
+    page.goto(f"{console.url}staff/pair?code={code}")
+    page.get_by_label("设备名称").fill("2号窗口的电脑")
+    page.get_by_role("button", name="配对").click()
+    page.get_by_label("工号").fill("S001")
+    for digit in "1234":
+        page.locator(f"[data-key='{digit}']").first.click()
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url("**/staff/menu")
+    page.goto(console.url + "staff/counter/2")
+    page.get_by_role("button", name="叫下一位").click()
+    assert page.locator("#current-number").inner_text(timeout=5000) == "A001"
+    tops = page.locator(".waiting-list[data-service]").evaluate_all(
+        "lists => lists.map(l => Math.round(l.getBoundingClientRect().top))")
+    assert len(tops) == 3 and tops[0] == tops[1] < tops[2]            # consult and print side by side, certify below
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366 and page.evaluate(OUT_OF_REACH) == []
     page.context.close()
