@@ -341,3 +341,20 @@ def test_on_a_desk_pc_the_counter_shows_the_services_side_by_side(browser, conso
     assert len(tops) == 3 and tops[0] == tops[1] < tops[2]            # consult and print side by side, certify below
     assert page.evaluate("document.documentElement.scrollWidth") <= 1366 and page.evaluate(OUT_OF_REACH) == []
     page.context.close()
+
+
+def test_init_leaves_the_console_off_and_writes_its_certificate_for_this_machines_addresses(tmp_path):
+    from cryptography import x509
+
+    from kiosk import config as cfg
+
+    path = tmp_path / "etc" / "station.toml"
+    result = vstation("--config", str(path), "init", "--database", str(tmp_path / "station.db"))
+    assert result.returncode == 0, result.stderr
+    console = cfg.load(path).staff_console
+    assert console.enabled is False                                    # off until station.toml turns it on
+    cert = x509.load_pem_x509_certificate(Path(console.cert).read_bytes())
+    names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    named = {str(ip) for ip in names.get_values_for_type(x509.IPAddress)}
+    assert set(lan_addresses()) | {"127.0.0.1"} <= named                # a phone on the LAN can verify it
+    assert oct(Path(console.key).stat().st_mode & 0o777) == "0o600"
