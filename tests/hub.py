@@ -11,6 +11,7 @@ way the contract says, and records the acks and commands it receives.
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -53,6 +54,22 @@ def district_toml(folder: Path, broker_port: int, db_url: str | None, **sections
     path = folder / "district.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+CONSOLE_PASSWORD = "correct horse battery"
+
+
+def csrf(page: bytes) -> str:
+    """The CSRF token of a console page's first form."""
+    return re.search(rb'name="csrf_token" value="([^"]+)"', page).group(1).decode()
+
+
+def console_client(app: Any, name: str, password: str = CONSOLE_PASSWORD) -> Any:
+    """Flask's test client of the district console, logged in as `name`."""
+    client = app.test_client()
+    page = client.get("/login").data
+    client.post("/login", data={"username": name, "password": password, "csrf_token": csrf(page)})
+    return client
 
 
 def toml_value(value: Any) -> str:

@@ -17,7 +17,7 @@ from datetime import timedelta
 
 import pytest
 from conftest import wait_until
-from hub import Rig, Twin
+from hub import console_client, csrf, Rig, Twin
 from sqlalchemy import func, select
 
 from district import accounts
@@ -67,15 +67,11 @@ def station(rig: Rig, station_id: str) -> Twin:
     return twin
 
 
-def token(page: bytes) -> str:
-    return re.search(rb'name="csrf_token" value="([^"]+)"', page).group(1).decode()
+token = csrf
 
 
 def logged_in(app, name: str):
-    client = app.test_client()
-    page = client.get("/login").data
-    client.post("/login", data={"username": name, "password": PASSWORD, "csrf_token": token(page)})
-    return client
+    return console_client(app, name)
 
 
 def ask(twin: Twin, number: str, *, minutes_ago: int = 1, preferred: str = "today_pm") -> str:

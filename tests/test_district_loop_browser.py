@@ -72,11 +72,7 @@ def test_asked_at_the_kiosk_dispatched_from_the_console_done_by_card_rated_and_v
     console = logged_in(browser, demo)
     console.get_by_role("link", name="社区派单").click()
     link = console.locator("table.waiting a", has_text=number)
-    for _ in range(40):                                       # the request reaches the hub within seconds
-        if link.count():
-            break
-        console.wait_for_timeout(500)
-        console.reload()
+    link.wait_for(timeout=40000)                              # the page refreshes itself (htmx, every 10 s)
     assert "小修小补" in console.locator("table.waiting").inner_text()    # the category by its name
     link.click()
     assert console.locator("input[name=member_id]").first.get_attribute("value") == "M001"

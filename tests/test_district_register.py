@@ -14,7 +14,7 @@ import io
 import re
 
 import pytest
-from hub import district_toml
+from hub import console_client, csrf, district_toml
 from sqlalchemy import func, select
 
 from district import accounts, settings as district_settings
@@ -51,15 +51,11 @@ def console(tmp_path):
     engine.dispose()
 
 
-def token(page: bytes) -> str:
-    return re.search(rb'name="csrf_token" value="([^"]+)"', page).group(1).decode()
+token = csrf
 
 
 def logged_in(app, name: str = "ada"):
-    client = app.test_client()
-    page = client.get("/login").data
-    client.post("/login", data={"username": name, "password": PASSWORD, "csrf_token": token(page)})
-    return client
+    return console_client(app, name)
 
 
 def post(client, url: str, **form) -> str:

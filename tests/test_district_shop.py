@@ -15,7 +15,7 @@ import re
 import uuid
 
 import pytest
-from hub import district_toml
+from hub import console_client, csrf, district_toml
 
 from district import accounts, documents, settings as district_settings
 from district.db.engine import reading, writing
@@ -47,15 +47,11 @@ def console(tmp_path, db_url):
     engine.dispose()
 
 
+token = csrf
+
+
 def logged_in(app, name: str = "ada"):
-    client = app.test_client()
-    page = client.get("/login").data
-    client.post("/login", data={"username": name, "password": PASSWORD, "csrf_token": token(page)})
-    return client
-
-
-def token(page: bytes) -> str:
-    return re.search(rb'name="csrf_token" value="([^"]+)"', page).group(1).decode()
+    return console_client(app, name)
 
 
 def publish(client, **form) -> str:

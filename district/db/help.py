@@ -56,7 +56,7 @@ request_steps = Table(
     "request_steps", metadata,
     Column("event_id", String(64), primary_key=True),
     Column("request_id", String(64), nullable=False),
-    Column("kind", String(16), nullable=False),                 # created | dispatched | accepted | done | handed_back | rated
+    Column("kind", String(16), nullable=False),                 # created, dispatched, accepted, done, handed_back, rated
     Column("at", Moment, nullable=False),
     Column("member_id", String(32)),
     Column("detail", String(64)),                               # outcome, reason, stars, points

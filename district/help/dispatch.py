@@ -38,7 +38,8 @@ ENDS = {"today_am": (0, time(12)), "today_pm": (0, time(18)), "tomorrow_am": (1,
 def _listing():
     return (select(help_requests, stations.c.name.label("station_name"), stations.c.grid.label("grid"),
                    commands_table.c.status.label("dispatch_status"), commands_table.c.reason.label("dispatch_reason"),
-                   commands_table.c.result.label("dispatch_result"), commands_table.c.expires_at.label("dispatch_expires"))
+                   commands_table.c.result.label("dispatch_result"),
+                   commands_table.c.expires_at.label("dispatch_expires"))
             .select_from(help_requests.join(stations, stations.c.id == help_requests.c.station_id)
                          .outerjoin(commands_table, commands_table.c.id == help_requests.c.dispatch_command_id)))
 

@@ -6,9 +6,9 @@ member holds, a member of another district or deactivated. Any bad row
 and nothing is imported; the answer lists every bad row with its line. A
 good file adds the new members (with `balance` as their balance from before
 the register, else the district's seed) and updates the others' name, role,
-grid and card (an empty card_uid leaves their card as it is), in one transaction. A balance given for a member already in
-the register changes nothing (the ledger moves only by entries) and is
-counted in the answer.
+grid and card (an empty card_uid leaves their card as it is), in one
+transaction. A balance given for a member already in the register changes
+nothing (the ledger moves only by entries) and is counted in the answer.
 """
 
 from __future__ import annotations

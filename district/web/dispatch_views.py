@@ -55,13 +55,13 @@ def send(request_id: str):
     f = request.form
     settings = console().settings
     points = f.get("points", "").strip()
+    member = (f.get("member_other") or f.get("member_id", "")).strip()
     try:
         if not points.isdigit():
             raise Refused("the points of a task are 0 to 100", code="bad_points", points=points)
         with write() as conn:
-            dispatch.dispatch(conn, settings.dispatch, request_id, (f.get("member_other") or f.get("member_id", "")).strip(),
-                                     int(points), note=f.get("note", ""), district=settings.district.id,
-                                     by=g.user.username, now=now())
+            dispatch.dispatch(conn, settings.dispatch, request_id, member, int(points), note=f.get("note", ""),
+                              district=settings.district.id, by=g.user.username, now=now())
             station = dispatch.one(conn, request_id).station_id
     except Refused as refused:
         flash(_("没有派单：%(why)s", why=in_words(refused)), "error")

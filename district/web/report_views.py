@@ -36,15 +36,20 @@ def _station_or_404(conn, station: str) -> None:
         abort(404)
 
 
+def _build(conn, station: str, start: str, end: str, unit: str) -> figures.Report:
+    """The report asked for (Refused for a bad range; 404 for a station never registered)."""
+    _station_or_404(conn, station)
+    return figures.build(conn, period.parse(start, end, unit, console().settings.zone), station or None)
+
+
 @bp.get("/")
 @require("view")
 def index():
     station, start, end, unit = _asked()
     with read() as conn:
-        _station_or_404(conn, station)
         stations = board.registered(conn)
         try:
-            report = figures.build(conn, period.parse(start, end, unit, console().settings.zone), station or None)
+            report = _build(conn, station, start, end, unit)
         except Refused as refused:
             return render_template("reports.html", report=None, error=in_words(refused), stations=stations,
                                    asked=(station, start, end, unit)), 400
@@ -59,9 +64,8 @@ def index():
 def export():
     station, start, end, unit = _asked()
     with read() as conn:
-        _station_or_404(conn, station)
         try:
-            report = figures.build(conn, period.parse(start, end, unit, console().settings.zone), station or None)
+            report = _build(conn, station, start, end, unit)
         except Refused as refused:
             return Response(in_words(refused) + "\n", status=400, mimetype="text/plain")
     out = io.StringIO()

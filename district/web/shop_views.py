@@ -49,8 +49,17 @@ def save():
                 "price": _number(f.get("price", ""), "price"), "limit_qty": _number(f.get("limit_qty", "0") or "0",
                                                                                      "limit_qty"),
                 "limit_period": f.get("limit_period", "month"), "active": f.get("active", "1") == "1"}
+    except Refused as refused:
+        flash(_("没有发布：%(why)s", why=in_words(refused)), "error")
+        return redirect(url_for("shop.index"))
+    return _publish(lambda conn: catalogue.save(conn, good, by=g.user.username, now=now()))
+
+
+def _publish(change) -> object:
+    """Publish the catalogue's next version through `change`, or say in words why not."""
+    try:
         with write() as conn:
-            doc = catalogue.save(conn, good, by=g.user.username, now=now())
+            doc = change(conn)
     except Refused as refused:
         flash(_("没有发布：%(why)s", why=in_words(refused)), "error")
     else:
@@ -62,13 +71,5 @@ def save():
 @bp.post("/goods/<goods_id>/active")
 @require("publish")
 def set_active(goods_id: str):
-    try:
-        with write() as conn:
-            doc = catalogue.set_active(conn, goods_id, request.form.get("active") == "1", by=g.user.username,
-                                       now=now())
-    except Refused as refused:
-        flash(_("没有发布：%(why)s", why=in_words(refused)), "error")
-    else:
-        flash(_("商品目录第 %(v)d 版已发布给所有站点。", v=doc.version), "ok")
-        console().wake(None)
-    return redirect(url_for("shop.index"))
+    active = request.form.get("active") == "1"
+    return _publish(lambda conn: catalogue.set_active(conn, goods_id, active, by=g.user.username, now=now()))
