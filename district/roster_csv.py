@@ -3,6 +3,7 @@
 Each row becomes a member of the `roster` document, checked against the
 contract's schema with its line number; an id or card twice is refused. A
 file with any bad row publishes nothing: the staff fix it and try again.
+Card UIDs are personal data: a reason names a card by its last four characters.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import re
 from typing import Any
 
 from sync import schemas
+
+from .members.cards import mask
 
 COLUMNS = ("member_id", "card_uid", "name", "role", "grid", "balance")
 REQUIRED = ("member_id", "name", "role")
@@ -34,7 +37,7 @@ def parse(text: str) -> tuple[list[dict[str, Any]], list[str]]:
         if member and member["member_id"] in ids:
             why = [f"member_id {member['member_id']} appears twice"]
         if member and member.get("card_uid") and member["card_uid"] in cards:
-            why = [f"card {member['card_uid']} appears twice"]
+            why = [f"card {mask(member['card_uid'])} appears twice"]   # UIDs are personal data: masked
         if why:
             problems += [f"line {line}: {w}" for w in why]
             continue
@@ -56,7 +59,7 @@ def _member(row: dict[str, str]) -> tuple[dict[str, Any] | None, list[str]]:
         if CARD.fullmatch(card):
             member["card_uid"] = card.upper()
         else:
-            why.append(f"card_uid {card!r}: expected 4 to 20 hex digits")
+            why.append(f"card_uid {mask(card)}: expected 4 to 20 hex digits")
     if row.get("grid"):
         member["grid"] = row["grid"]
     balance = row.get("balance", "")
