@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from . import config as cfg
 from . import hardware
@@ -19,6 +19,9 @@ from .base.errors import VStationError
 from .config import Config
 from .district.commands import Commander
 from .station import Station
+
+if TYPE_CHECKING:
+    from district.demo import DemoDistrict
 
 log = logging.getLogger(__name__)
 REQUEST_THREADS = 8      # threads that answer requests; open event streams have their own on top
@@ -125,20 +128,29 @@ def run_demo(*, data_dir: Path, port: int | None, mqtt: tuple[str, int] | None,
 
     hub = None
     if district:
-        from district.demo import DemoDistrict
-
-        loaded = cfg.load(config_path or demo.write_config(data_dir))
-        people = [{"member_id": m.id, "name": m.name, "role": m.role, "grid": m.grid, "card_uid": uid}
-                  for m, uid in demo.ROSTER]
-        hub = DemoDistrict(data_dir / "district").start(
-            loaded.station.id, loaded.station.name["zh"], members=people, grid=demo.ROSTER[0][0].grid,
-            categories=[{"id": c.id, "name": c.name} for c in loaded.help.categories])
-        config_path = demo.linked_config(data_dir, hub.station_mqtt())
+        hub, config_path = start_demo_district(data_dir, config_path or demo.write_config(data_dir))
     try:
         return _demo_station(data_dir, port, mqtt, config_path, hub, console, always_open)
     finally:
         if hub:
             hub.stop()
+
+
+def start_demo_district(data_dir: Path, config_path: Path) -> tuple[DemoDistrict, Path]:
+    """The demo's district (`--district`) for the station of `config_path`: a local mosquitto and the hub,
+    its register holding the demo roster; returns the running `DemoDistrict` and the station's config
+    linked to it (station-district.toml beside the station.toml of `data_dir`)."""
+    from district.demo import DemoDistrict
+
+    from . import demo
+
+    loaded = cfg.load(config_path)
+    people = [{"member_id": m.id, "name": m.name, "role": m.role, "grid": m.grid, "card_uid": uid}
+              for m, uid in demo.ROSTER]
+    hub = DemoDistrict(data_dir / "district").start(
+        loaded.station.id, loaded.station.name["zh"], members=people, grid=demo.ROSTER[0][0].grid,
+        categories=[{"id": c.id, "name": c.name} for c in loaded.help.categories])
+    return hub, demo.linked_config(data_dir, hub.station_mqtt())
 
 
 def _demo_station(data_dir: Path, port: int | None, mqtt: tuple[str, int] | None, config_path: Path | None,

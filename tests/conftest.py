@@ -210,13 +210,42 @@ class Demo:
         return (self.data_dir / "demo.log").read_text(encoding="utf-8")
 
     def stop(self) -> str:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        end_process(self.proc)
         return self.output()
+
+
+def end_process(proc: subprocess.Popen) -> None:
+    """Stop a child process as systemd would: SIGTERM, then SIGKILL after 15 s."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+class KioskAndSync(Demo):
+    """A station as systemd runs it: `vstation kiosk` and `vstation sync`, two processes on `config_path`.
+
+    Its devices are what station.toml says (a real `rdm6300` reader on a pty, say), which the demo's
+    `run --simulate` refuses; the kiosk listens where `[kiosk] listen` says. Both log to demo.log in its folder.
+    """
+
+    def __init__(self, config_path: Path) -> None:
+        config = cfg.load(config_path)
+        self.data_dir = config_path.parent
+        self.url = f"http://{config.kiosk.host}:{config.kiosk.port}"
+        self.log = open(self.data_dir / "demo.log", "w+", encoding="utf-8")
+        command = [sys.executable, "-m", "kiosk", "--config", str(config_path)]
+        self.sync = subprocess.Popen(command + ["sync"], stdout=self.log, stderr=subprocess.STDOUT, text=True,
+                                     cwd=ROOT)
+        self.proc = subprocess.Popen(command + ["kiosk"], stdout=self.log, stderr=subprocess.STDOUT, text=True,
+                                     cwd=ROOT)
+        self._wait_ready()
+
+    def stop(self) -> str:
+        end_process(self.sync)
+        return super().stop()
 
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -1,28 +1,77 @@
-"""The closed loop in the one-laptop demo (`vstation run --simulate --district`), in Debian's Chromium.
+"""The closed loop with real parts, in Debian's Chromium.
 
-A resident asks for help at the kiosk by touch; the dispatcher finds it on
-the console's 社区派单 page and sends it to the demo member suggested first
-(the station's grid); the member taps their card (the demo's simulated
-reader), accepts and finishes it at the kiosk; the resident rates it; the
-dispatcher sees every step and records the return visit; the month's report
-shows it, with its charts, and the printable month lists the request with
-its times.
+The station runs as systemd runs it, `vstation kiosk` and `vstation sync`,
+with an RDM6300 card reader on a pty, linked to the demo's district (a local
+mosquitto and the hub with its console). A resident asks for help at the
+kiosk by touch; the dispatcher finds it on the console's 社区派单 page and
+sends it to the demo member suggested first (the station's grid); the member
+holds their card on the reader (its frames written into the pty), accepts
+and finishes it at the kiosk; the resident rates it; the dispatcher sees
+every step and records the return visit; the month's report shows it, with
+its charts, and the printable month lists the request with its times.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import urllib.request
+from pathlib import Path
 
 import pytest
-from conftest import ROOT
-from test_district_browser import STATION, demo, logged_in  # noqa: F401  (the module's demo fixture)
+from card_pty import Pty
+from conftest import ROOT, KioskAndSync, demo_config, free_port, wait_until
+from test_district_browser import STATION, logged_in
 from test_help_browser import keypad
+
+from kiosk import config as cfg
+from kiosk import demo as demo_station
+from kiosk.base import store
+from kiosk.runner import start_demo_district
 
 pytestmark = pytest.mark.browser
 SHOTS = ROOT / "docs" / "screenshots"
+CARD = next(uid for member, uid in demo_station.ROSTER if member.id == "M001")     # 卓玛's card
 
 
-def resident_asks(browser, demo) -> str:  # noqa: F811
+def reader_state(url: str) -> str:
+    with urllib.request.urlopen(url + "/api/v1/health", timeout=5) as answer:
+        return json.loads(answer.read())["hardware"]["card_reader"]
+
+
+@pytest.fixture
+def demo(tmp_path: Path):
+    """The demo station, its card reader an rdm6300 on a pty, as `vstation kiosk` + `vstation sync`,
+    linked to the demo's district; `.reader` is the pty, `.console` and `.password` the district's."""
+    data = tmp_path / "data"
+    data.mkdir()
+    demo_config(data)                                   # open at any hour, its staff console on loopback
+    reader = Pty()
+    hub, linked = start_demo_district(data, data / "station.toml")
+    try:
+        text = linked.read_text(encoding="utf-8")
+        for old, new in (('[card_reader]\nkind = "sim"', f'[card_reader]\nkind = "rdm6300"\ndevice = "{reader.path}"'),
+                         ('[kiosk]\nlisten = "127.0.0.1:8080"', f'[kiosk]\nlisten = "127.0.0.1:{free_port()}"')):
+            assert old in text
+            text = text.replace(old, new)
+        linked.write_text(text, encoding="utf-8")
+        config = cfg.load(linked)
+        conn = store.open_store(config.database_path)
+        demo_station.seed(conn, new_member_points=config.points.new_member)
+        conn.close()
+        running = KioskAndSync(linked)
+        try:
+            assert wait_until(lambda: reader_state(running.url) == "ok", 20), running.output()
+            running.reader, running.console, running.password = reader, hub.console_url.rstrip("/"), hub.password
+            yield running
+        finally:
+            running.stop()
+    finally:
+        hub.stop()
+        reader.close()
+
+
+def resident_asks(browser, demo) -> str:
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     page.goto(demo.url + "/")
     page.locator(".tile-help").click()
@@ -39,15 +88,11 @@ def resident_asks(browser, demo) -> str:  # noqa: F811
     return number
 
 
-def member_does_it(browser, demo) -> None:  # noqa: F811
+def member_does_it(browser, demo) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     page.goto(demo.url + "/")
     page.locator("body[data-live='1']").wait_for(state="attached", timeout=5000)
-    sim = browser.new_page()
-    sim.goto(demo.url + "/sim/")
-    with sim.expect_response(lambda r: r.request.method == "POST"):
-        sim.get_by_role("button", name="卓玛").click()
-    sim.close()
+    demo.reader.tap(CARD)                                     # held on the RDM6300: two frames
     page.locator("#notice a[data-tasks='1']").click(timeout=10000)
     page.locator("section.task[data-state='dispatched']").wait_for()
     page.locator("[data-action='accept']").click()
@@ -57,7 +102,7 @@ def member_does_it(browser, demo) -> None:  # noqa: F811
     page.close()
 
 
-def resident_rates(browser, demo, number: str) -> None:  # noqa: F811
+def resident_rates(browser, demo, number: str) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     page.goto(demo.url + "/help/find")
     keypad(page, number)
@@ -67,7 +112,7 @@ def resident_rates(browser, demo, number: str) -> None:  # noqa: F811
     page.close()
 
 
-def test_asked_at_the_kiosk_dispatched_from_the_console_done_by_card_rated_and_visited(browser, demo):  # noqa: F811
+def test_asked_at_the_kiosk_dispatched_from_the_console_done_by_card_rated_and_visited(browser, demo):
     number = resident_asks(browser, demo)
     console = logged_in(browser, demo)
     console.get_by_role("link", name="社区派单").click()

@@ -2,39 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import queue
 import threading
-import tty
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from card_pty import Pty, held
 
 from drivers.card_frames import rdm6300_frame
 from drivers.card_reader import ReaderState, SerialCardReader, SimCardReader
 from drivers.errors import FrameError
 
 CARD, OTHER = "62E3086CED", "0F00AB12CD"
-
-
-class Pty:
-    """A pseudo-terminal pair: the test writes to ``master``, the reader opens ``path``."""
-
-    def __init__(self) -> None:
-        self.master, self.slave = os.openpty()
-        tty.setraw(self.slave)
-        self.path = os.ttyname(self.slave)
-
-    def write(self, data: bytes) -> None:
-        os.write(self.master, data)
-
-    def close(self) -> None:
-        for fd in (self.master, self.slave):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
 
 
 class Watched:
@@ -70,11 +50,6 @@ def watched(pty: Pty) -> Iterator[Watched]:
     assert w.wait_state(ReaderState.OK)
     yield w
     w.reader.stop()
-
-
-def held(uid: str) -> bytes:
-    """What a card on the reader sends: its frame, repeated (two are enough to count)."""
-    return rdm6300_frame(uid) * 2
 
 
 def test_a_tap_reaches_when_card(pty: Pty, watched: Watched) -> None:
