@@ -26,7 +26,7 @@ test-deps:
 
 ## make i18n: extract messages, update the catalogs (kiosk: bo, en; district console: en), compile them
 i18n: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o kiosk/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k each_lang -o kiosk/translations/messages.pot --no-location --sort-output .
 	$(BIN)/pybabel update -i kiosk/translations/messages.pot -d kiosk/translations
 	$(BIN)/pybabel compile -d kiosk/translations --statistics
 	$(BIN)/pybabel extract -F district/babel.cfg -k _l -o district/translations/messages.pot --no-location --sort-output .

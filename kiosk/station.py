@@ -315,16 +315,16 @@ class Station:
         entry = ledger.adjust(conn, self.config.points, member_id, item_id, staff_id=staff_id, key=key)
         return entry, ledger.balance(conn, member_id)
 
-    def redeem(self, member_id: str, cart: list[tuple[str, int]], *, staff_id: str, key: str
+    def redeem(self, member_id: str, cart: list[tuple[str, int]], *, staff_id: str, key: str, lang: str = "zh"
                ) -> tuple[Redemption, Job | None]:
-        """Redeem a cart for a member and queue the receipt once; (redemption, its print job)."""
+        """Redeem a cart for a member and queue the receipt once, in Chinese and `lang`; (redemption, its job)."""
         conn = self.db()
         redemption = self.shop.redeem(conn, member_id, cart, staff_id=staff_id, key=key, now=self.clock())
         if not redemption.new:
             return redemption, self.printing.latest_for(redemption.id)
-        names = {g.id: g.name["zh"] for g in catalog(conn, active_only=False)}
+        names = {g.id: g.name for g in catalog(conn, active_only=False)}
         slip = receipt_slip(self.config, redemption, cards.name_of(conn, member_id) or member_id,
-                            cards.name_of(conn, staff_id) or staff_id, names)
+                            cards.name_of(conn, staff_id) or staff_id, names, lang)
         return redemption, self.printing.submit(slip, what="receipt", ref=redemption.id)
 
     # -- help requests ---------------------------------------------------------

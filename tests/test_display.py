@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import ROOT, Demo
+from test_flows_browser import say
 
 from drivers.voice import NoVoice
 
@@ -205,3 +206,30 @@ def test_a_call_is_shown_at_once_and_heard_once_sound_is_switched_on(browser, se
     assert number.inner_text() == "A002"
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "display.png"))
+
+
+def test_the_board_is_written_in_every_language_of_the_station(client, station):
+    station.take_ticket("consult")
+    call_next(station)
+    html = client.get("/display").get_data(as_text=True)
+    assert 'data-languages="zh bo en" data-showing="zh"' in html       # the station's own language first
+    for code, words in (("zh", "请到窗口"), ("bo", "སྒོ་ཁར་ཕེབས་རོགས།"), ("en", "Please go to the counter")):
+        assert f'<span data-lang="{code}" lang="{code}">{words}</span>' in html, code
+    assert '<span data-lang="bo" lang="bo">རབ་གསལ་སྡོད་ཁུལ་ V ཞབས་ཞུའི་ས་ཚིགས།</span>' in html    # the station's name
+
+
+@pytest.mark.browser
+def test_the_wall_takes_turns_in_its_languages_and_a_call_is_said_in_each(browser, served, station):
+    station.take_ticket("consult")
+    page = open_display(browser, served)
+    call_next(station, "1")
+    callout = page.locator("#callout")
+    callout.wait_for(state="visible", timeout=5000)
+    assert callout.inner_text() == "请 A001 号到 1 号窗口"
+    page.wait_for_function("document.body.dataset.showing === 'bo'", timeout=10000)
+    bo = say("bo", "请 %(number)s 号到 %(counter)s 号窗口", number="A001", counter="1")
+    assert callout.inner_text() == bo and "A001" in bo and bo != "请 A001 号到 1 号窗口"
+    assert page.locator("thead th").first.inner_text() == say("bo", "服务项目")
+    page.wait_for_function("document.body.dataset.showing === 'en'", timeout=10000)
+    assert page.locator("thead th").first.inner_text() == "Services"
+    assert page.locator(".d-station").inner_text() == "Barkor Community V-Station"

@@ -180,3 +180,26 @@ def test_the_age_of_what_the_station_knows_in_words(app):
 
     with app.test_request_context():
         assert [age_text(m) for m in (0, 5, 125, 3 * 1440)] == ["刚刚", "5 分钟前", "2 小时前", "3 天前"]
+
+
+def test_switching_language_mid_way_keeps_every_answer(client):
+    """The language switch on a step sends the step's answers on (307): the same step, in English, all kept."""
+    answers = {"category": "repairs", "phone": PHONE, "details": ["tap"], "details_done": "1", "time": "today_pm"}
+    form = {"csrf_token": csrf_token(client), **answers, "stay": "time"}
+    switched = client.post("/lang/en?next=/help/ask", data=form)
+    assert (switched.status_code, switched.headers["Location"]) == (307, "/help/ask")
+    page = client.post("/help/ask", data=form).get_data(as_text=True)     # a browser sends the form again on 307
+    assert "This afternoon" in page and "今天下午" not in page              # the time step again, in English
+    assert 'class="choice chosen" data-time="today_pm"' in page           # the time chosen is still chosen
+    assert f'name="phone" value="{PHONE}"' in page and 'name="details" value="tap"' in page
+    confirm = step(client, **answers, consent="yes").get_data(as_text=True)
+    assert "138****5678" in confirm and "Leaking tap" in confirm           # on to the end, nothing lost
+
+
+def test_the_back_step_shows_the_step_before_with_its_answers(client):
+    answers = {"category": "repairs", "phone": PHONE, "details": ["tap"], "details_done": "1", "time": "today_pm"}
+    page = step(client, **answers, back="details").get_data(as_text=True)
+    assert "水龙头漏水" in page and re.search(r'value="tap"[^>]*checked', page)     # the details, still ticked
+    assert f'name="phone" value="{PHONE}"' in page
+    phone = step(client, **answers, back="phone").get_data(as_text=True)
+    assert "请输入您的手机号码" in phone and PHONE in phone                 # the number on the keypad's display

@@ -124,3 +124,37 @@ def test_roster_import_command_reports_rejected_rows(config_path, tmp_path):
     assert result.returncode == 1
     assert "1 member(s) added, 0 updated, 1 row(s) rejected" in result.stdout
     assert "line 3: role 'boss'" in result.stdout
+
+
+def shown_after_a_visit(client, card, station, minutes: int, langs: tuple[str, ...] = ("zh",)) -> list[str]:
+    """What the screen says, in each of `langs`, when the member checks out after `minutes` (the notice as the
+    stream renders it)."""
+    from datetime import datetime, timedelta, timezone
+
+    from flask import render_template, session
+    from test_queue import Clock
+
+    clock = station.visits.clock = Clock(datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc))   # 09:00 local
+    card.tap(MEMBER)
+    clock.now += timedelta(minutes=minutes)
+    with station.bus.subscribe() as screen:
+        card.tap(MEMBER)
+        notice = screen.get(timeout=2)
+    said = []
+    for lang in langs:
+        with client.application.test_request_context("/events"):
+            session["lang"] = lang
+            said.append(re.sub(r"\s+", " ", render_template(f"notices/{notice.kind}.html", staff=False, **notice.data)))
+    return said
+
+
+def test_a_check_out_under_the_minimum_says_why_it_earned_nothing(client, card, station):
+    said, english = shown_after_a_visit(client, card, station, 20, ("zh", "en"))
+    assert "签退成功：本次服务 20 分钟，不满 30 分钟，不计积分。" in said and 'data-points="0"' in said
+    assert "现有积分：10 分" in said
+    assert "Checked out: 20 min of service, under the 30 min" in english and 'data-points="0"' in english
+
+
+def test_a_check_out_with_points_says_how_long_and_how_many(client, card, station):
+    said, = shown_after_a_visit(client, card, station, 95)
+    assert "签退成功：本次服务 1 小时 35 分钟，获得 3 积分。" in said

@@ -54,8 +54,38 @@ def test_a_cart_over_the_balance_is_refused_with_the_reason(client, card, statio
     sign_in(client, card)
     put_in_cart(client, "rice")
     page = confirm_page(client, card)
-    assert 'id="refusal"' in page and "积分不够" in page
+    assert 'id="refusal"' in page and "积分不够：需要 20 分，现有 10 分，还差 10 分。" in page
     assert outbox.depth(station.db()) == 0
+    client.get("/lang/en")
+    assert "Not enough points: this needs 20, the member has 10, 10 short." in confirm_page(client, card)
+
+
+def redeem(client, card) -> str:
+    page = confirm_page(client, card)
+    key = re.search(r'name="key" value="([^"]+)"', page).group(1)
+    return client.post("/staff/shop/confirm", data={"csrf_token": csrf_token(client), "key": key},
+                       follow_redirects=True).get_data(as_text=True)
+
+
+def test_short_stock_is_refused_naming_the_goods_and_what_is_left(client, card, station):
+    conn = station.db()
+    sign_in(client, card)
+    put_in_cart(client, "soap", 2)
+    conn.execute("INSERT INTO stock_moves (goods_id, delta, reason, ts) VALUES ('soap', -39, 'test', "
+                 "'2026-01-01T00:00:00.000+00:00')")                   # another desk took all but one meanwhile
+    assert "洗衣皂库存不够：只剩 1 件。" in confirm_page(client, card)
+    client.get("/lang/bo")
+    assert "གོས་འཁྲུད་ཡི་རན།" in confirm_page(client, card)           # the goods by its Tibetan name
+
+
+def test_a_limit_says_the_goods_its_limit_and_how_many_are_left(client, card, station):
+    sign_in(client, card)
+    put_in_cart(client, "oil")
+    assert "兑换成功" in redeem(client, card)                           # one of two this month, 0 points left
+    put_in_cart(client, "oil", 2)
+    page = confirm_page(client, card)
+    assert "食用油 1L超过限兑数量（每人每月限兑 2 件），这次还能兑 1 件。" in page
+    assert ledger.balance(station.db(), "M001") == 0
 
 
 def test_void_from_todays_list_once(client, card, station):
@@ -107,3 +137,19 @@ def test_points_earned_today_are_issued_and_base_points_are_apart(client, card, 
     assert station.print_daily_report()
     printed = paper.text_of(station.printer.jobs[-1])
     assert "发放 2 分" in printed and "新成员 3 人，基础分共 30 分（不计入发放）" in printed
+
+
+def test_the_points_history_names_each_entry_in_words_never_its_code(client, card, station):
+    sign_in(client, card)
+    put_in_cart(client, "soap")
+    redeem(client, card)
+    redemption = station.db().execute("SELECT id FROM redemptions").fetchone()[0]
+    client.post(f"/staff/shop/void/{redemption}", data={"csrf_token": csrf_token(client), "reason": "entry_error"})
+    for lang, words in (("zh", ["新成员基础分", "积分兑换", "兑换作废，积分退回"]),
+                        ("en", ["New member base points", "Redeem points", "Exchange voided, points back"])):
+        client.get(f"/lang/{lang}")
+        html = client.get(f"/me?tap={card.tap(MEMBER)}").get_data(as_text=True)
+        history = html.split('id="points-history"', 1)[1].split("</table>", 1)[0]
+        shown = re.sub(r"<[^>]+>", " ", history)                       # what a person reads, not the attributes
+        assert not re.search(r"\b(redemption|void|seed|adjust:\w+)\b", shown), shown
+        assert all(w in shown for w in words), shown

@@ -24,7 +24,7 @@ from kiosk import config as cfg
 from kiosk import demo, hardware
 from kiosk.base import outbox, store
 from kiosk.base.bus import Bus
-from kiosk.base.texts import BUNDLED_FONTS
+from kiosk.base.texts import BUNDLED_FONTS, translator
 from kiosk.station import Station, TakenTicket
 from kiosk.tickets.ticket import TicketState
 
@@ -162,14 +162,20 @@ def test_a_tibetan_ticket_adds_the_tibetan_lines_as_images(station: Station, tmp
     assert scanned_qr(data, station.printer.width_px, tmp_path) == [qr_of(taken)]
 
 
-def test_a_tibetan_ticket_is_at_most_3500_bytes_even_with_long_numbers(station: Station, tmp_path: Path) -> None:
-    """DESIGN.md §5: a Tibetan ticket at most 3,500 bytes (3.6 s at 9600 baud), QR still scanning."""
+#: The demo's Tibetan ticket with 12 ahead, in bytes. DESIGN.md §5 says 3,500 (3.6 s at 9600 baud), set when
+#: the ticket's Tibetan lines were the service and the wait only (3,023 B); the station name and the footer in
+#: Tibetan too (issue 16: no Chinese-only line) are two more image lines, about 3,200 B at this font size.
+TIBETAN_TICKET_BYTES = 6_500
+
+
+def test_a_tibetan_ticket_stays_within_its_bytes_even_with_long_numbers(station: Station, tmp_path: Path) -> None:
+    """A Tibetan ticket within TIBETAN_TICKET_BYTES (6.8 s at 9600 baud), QR still scanning."""
     for _ in range(12):
         station.take_ticket("consult")
     taken = station.take_ticket("consult", lang="bo")
     assert printed(station, taken) and taken.issued.ahead == 12
     data = station.printer.jobs[-1]
-    assert len(data) <= 3500, len(data)
+    assert len(data) <= TIBETAN_TICKET_BYTES, len(data)
     assert "前面还有 12 人" in paper.text_of(data)
     assert printed_as_image(data, CONSULT_BO, width_px=576)
     assert scanned_qr(data, 576, tmp_path) == [qr_of(taken)]
@@ -250,3 +256,61 @@ def test_a_tibetan_ticket_on_58mm_raster_paper_scans(make_station: MakeStation, 
     assert printed_as_image(data, CONSULT_BO, width_px=384)
     assert paper.qr_payloads(data) == []
     assert scanned_qr(data, 384, tmp_path) == [qr_of(taken)]
+
+
+# -- the resident's language all the way ------------------------------------------
+def say_bo(message: str, **values: object) -> str:
+    return translator("bo")(message, **values)
+
+
+def chinese_lines(data: bytes) -> list[str]:
+    """The slip's text lines that carry Chinese (printed as text; Tibetan lines are images)."""
+    return [line for line in lines_of(data) if any("\u4e00" <= c <= "\u9fff" for c in line)]
+
+
+def test_a_tibetan_ticket_has_no_chinese_only_line(station: Station) -> None:
+    """Station name, service, wait and footer: each Chinese line has its Tibetan line on the same slip."""
+    station.take_ticket("consult")
+    taken = station.take_ticket("consult", lang="bo")
+    data = slips(station, 2)[-1]
+    minutes = (taken.issued.estimated_wait_s + 59) // 60
+    pairs = {STATION_NAME: "རབ་གསལ་སྡོད་ཁུལ་ V ཞབས་ཞུའི་ས་ཚིགས།", CONSULT: CONSULT_BO,
+             "前面还有 1 人，预计等候约 %d 分钟" % minutes: say_bo("前面还有 %(n)d 人，预计等候约 %(m)d 分钟", n=1, m=minutes),
+             "请保管好此票，过号请重新取号。": say_bo("请保管好此票，过号请重新取号。")}
+    assert sorted(chinese_lines(data)) == sorted(pairs)
+    width = station.printer.width_px
+    for zh, bo in pairs.items():
+        assert bo != zh and not any("\u4e00" <= c <= "\u9fff" for c in bo), zh
+        bold = zh == STATION_NAME
+        assert printed_as_image(data, bo, width_px=width, bold=bold), f"no Tibetan line beside {zh!r}"
+
+
+def test_a_priority_ticket_says_so_in_both_languages(station: Station) -> None:
+    station.take_ticket("consult", lang="bo", priority=True)
+    data = slips(station)[-1]
+    assert "★ 优先 ★" in lines_of(data)
+    assert printed_as_image(data, "★ " + say_bo("优先") + " ★", width_px=station.printer.width_px, bold=True)
+
+
+def test_a_tibetan_receipt_has_no_chinese_only_line(station: Station) -> None:
+    redemption, _job = station.redeem("M001", [("soap", 2)], staff_id="S001", key="paper-bo", lang="bo")
+    assert print_outcome(station, redemption.id).state.value == "printed"
+    data = station.printer.jobs[-1]
+    assert sorted(chinese_lines(data)) == sorted([STATION_NAME, "积分兑换凭证"])   # the head, in both
+    width = station.printer.width_px
+    for bo, bold, scale in (("རབ་གསལ་སྡོད་ཁུལ་ V ཞབས་ཞུའི་ས་ཚིགས།", True, 1), (say_bo("积分兑换凭证"), True, 2),
+                            (say_bo("会员：%(name)s", name="卓*"), False, 1),
+                            (say_bo("%(goods)s ×%(n)d  %(p)d 分", goods="གོས་འཁྲུད་ཡི་རན།", n=2, p=10), False, 1),
+                            (say_bo("共计：%(p)d 分", p=10), True, 1), (say_bo("兑换后余额：%(a)d 分", a=0), False, 1),
+                            (say_bo("经办：%(name)s", name="李娜"), False, 1)):
+        assert printed_as_image(data, bo, width_px=width, scale=scale, bold=bold), bo
+    assert paper.qr_payloads(data) == [f"vstation:redemption:{redemption.id}"]
+
+
+def test_a_chinese_receipt_stays_chinese(station: Station) -> None:
+    redemption, _job = station.redeem("M001", [("soap", 2)], staff_id="S001", key="paper-zh")
+    assert print_outcome(station, redemption.id).state.value == "printed"
+    lines = lines_of(station.printer.jobs[-1])
+    assert lines[:2] == [STATION_NAME, "积分兑换凭证"] and "洗衣皂 ×2  10 分" in lines
+    assert "共计：10 分" in lines and "兑换后余额：0 分" in lines and "经办：李娜" in lines
+    assert not images_of(station.printer.jobs[-1])

@@ -30,7 +30,8 @@ def help_slip(config: Config, req: HelpRequest, lang: str) -> Callable[[PrintJob
     languages = ["zh"] if lang == "zh" else ["zh", lang]
 
     def compose(job: PrintJob) -> None:
-        job.text(config.station.name["zh"], align="center", bold=True)
+        for code in languages:
+            job.text(config.station.name.get(code) or config.station.name["zh"], align="center", bold=True)
         for code in languages:
             _ = translator(code)
             job.text(_("求助单"), align="center", bold=True)
@@ -44,7 +45,7 @@ def help_slip(config: Config, req: HelpRequest, lang: str) -> Callable[[PrintJob
                 text = names.get(detail, {"zh": detail})
                 job.text("· " + (text.get(code) or text["zh"]))
             job.text(_("希望时间：%(t)s", t=_(TIMES[req.preferred_time])))
-        job.text(f"联系电话：{req.phone_masked}")
+            job.text(_("联系电话：%(p)s", p=req.phone_masked))
         if req.address:                          # the slip may be lost: the building, not the door
             for code in languages:
                 _ = translator(code)

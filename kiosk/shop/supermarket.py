@@ -129,15 +129,19 @@ class Shop:
             if item is None or not item.active:
                 raise ShopError("unknown_goods", f"no goods {goods_id!r} on offer")
             if qty > item.stock:
-                raise ShopError("out_of_stock", f"{item.name['zh']}: {item.stock} left, {qty} wanted")
-            if item.limit_qty and self._taken(conn, member_id, item, now) + qty > item.limit_qty:
+                raise ShopError("out_of_stock", f"{item.name['zh']}: {item.stock} left, {qty} wanted",
+                                goods=item.name, stock=item.stock, wanted=qty)
+            taken = self._taken(conn, member_id, item, now) if item.limit_qty else 0
+            if item.limit_qty and taken + qty > item.limit_qty:
                 raise ShopError("over_limit", f"{item.name['zh']}: at most {item.limit_qty} per member "
-                                              f"per {item.limit_period}")
+                                              f"per {item.limit_period}", goods=item.name, limit=item.limit_qty,
+                                period=item.limit_period, taken=taken)
             lines.append(Line(item, qty))
         total = sum(line.amount for line in lines)
         balance = ledger.balance(conn, member_id)
         if total > balance:
-            raise ShopError("over_balance", f"the cart costs {total} points, the member has {balance}")
+            raise ShopError("over_balance", f"the cart costs {total} points, the member has {balance}",
+                            total=total, balance=balance, shortfall=total - balance)
         return Quote(member_id, tuple(lines), total, balance)
 
     def redeem(self, conn: sqlite3.Connection, member_id: str, cart: Iterable[tuple[str, int]], *, staff_id: str,

@@ -1,7 +1,9 @@
 """What goes on paper for the queue: the ticket (the day's report is kiosk/upkeep/day_report.py).
 
-Chinese always, plus the resident's language when it is not Chinese (the
-printer driver turns Tibetan into an image). The QR code carries the ticket
+Chinese always, plus the resident's language when it is not Chinese, on every
+line that has words (station, service, priority, wait, reprint, footer), so a
+Tibetan reader meets no Chinese-only line (the printer driver turns Tibetan
+into an image). The QR code carries the ticket
 id, so the kiosk or staff can find the ticket again.
 """
 
@@ -30,13 +32,15 @@ def ticket_slip(config: Config, issued: Issued, lang: str, *, reprinted_at: str 
     minutes = (issued.estimated_wait_s + 59) // 60
 
     def compose(job: PrintJob) -> None:
-        job.text(config.station.name["zh"], align="center", bold=True)
+        for code in languages:
+            job.text(config.station.name.get(code) or config.station.name["zh"], align="center", bold=True)
         for code in languages:
             job.text(service.name.get(code) or service.name["zh"], align="center")
         job.rule()
         job.text(ticket.number, align="center", scale=4, bold=True)
-        if ticket.priority:
-            job.text("★ " + translator("zh")("优先") + " ★", align="center", bold=True)
+        for code in languages if ticket.priority else []:
+            _ = translator(code)
+            job.text("★ " + _("优先") + " ★", align="center", bold=True)
         for code in languages:
             _ = translator(code)
             if issued.ahead:
@@ -46,10 +50,12 @@ def ticket_slip(config: Config, issued: Issued, lang: str, *, reprinted_at: str 
         job.rule()
         job.qr(ticket_qr(ticket.id), size=5)
         job.text(taken, align="center")
-        if reprinted_at:
-            job.text(translator("zh")("补打 %(at)s", at=local_text(reprinted_at, config.station.timezone)),
-                     align="center")
-        job.text(translator("zh")("请保管好此票，过号请重新取号。"), align="center")
+        for code in languages if reprinted_at else []:
+            _ = translator(code)
+            job.text(_("补打 %(at)s", at=local_text(reprinted_at, config.station.timezone)), align="center")
+        for code in languages:
+            _ = translator(code)
+            job.text(_("请保管好此票，过号请重新取号。"), align="center")
         job.feed(1)
         job.cut()
 

@@ -79,10 +79,21 @@ def _queue() -> dict[str, str | Callable[[Mapping[str, Any]], str]]:
             "bad_counter_state": _("请选择开放、暂停或关闭。")}
 
 
-def _shop() -> dict[str, str]:
-    return {"over_balance": _("积分不够：这些商品需要更多积分。"),
-            "out_of_stock": _("库存不够。"),
-            "over_limit": _("超过了每人限兑数量。"),
+def _over_limit(d: Mapping[str, Any]) -> str:
+    """The goods, its limit per member and period, and how many the member may still take in that period."""
+    per = {"day": _("每人每天限兑 %(n)d 件", n=d["limit"]), "week": _("每人每周限兑 %(n)d 件", n=d["limit"]),
+           "month": _("每人每月限兑 %(n)d 件", n=d["limit"])}[d["period"]]
+    goods, left = localized(d["goods"]), d["limit"] - d["taken"]
+    if left > 0:
+        return _("%(goods)s超过限兑数量（%(per)s），这次还能兑 %(n)d 件。", goods=goods, per=per, n=left)
+    return _("%(goods)s超过限兑数量（%(per)s），这期间不能再兑了。", goods=goods, per=per)
+
+
+def _shop() -> dict[str, str | Callable[[Mapping[str, Any]], str]]:
+    return {"over_balance": lambda d: _("积分不够：需要 %(total)d 分，现有 %(balance)d 分，还差 %(shortfall)d 分。", **d),
+            "out_of_stock": lambda d: _("%(goods)s库存不够：只剩 %(stock)d 件。", goods=localized(d["goods"]),
+                                        stock=d["stock"]),
+            "over_limit": _over_limit,
             "bad_quantity": _("数量不对。"),
             "unknown_goods": _("没有这件商品。"),
             "empty_cart": _("还没有选商品。"),

@@ -24,7 +24,7 @@ from ..printing.spooler import print_status
 from ..shop.supermarket import MAX_QTY, MAX_STOCK, Redemption, ShopError, catalog
 from .context import station
 from .forms import number
-from .i18n import listing, localized
+from .i18n import current_language, listing, localized
 from .refusals import words
 from .staff import capture_cards, staff_required
 from .tapped import binding, form_matches, keep, tapped_member
@@ -105,7 +105,8 @@ def confirm_submit():
         return redirect(url_for("shop.checkout"))
     cart = [(goods_id, qty) for goods_id, qty in bound["cart"]]
     try:
-        redemption, job = st.redeem(member.id, cart, staff_id=g.staff["id"], key=f"shop:{bound['key']}")
+        redemption, job = st.redeem(member.id, cart, staff_id=g.staff["id"], key=f"shop:{bound['key']}",
+                                   lang=current_language())
     except ShopError as exc:
         flash(words(exc))
         return redirect(url_for("shop.confirm"))

@@ -8,13 +8,20 @@
 // mouse) unlocks sound until the page is reloaded. The board works without it.
 // A wall screen started as `chromium --kiosk --autoplay-policy=no-user-gesture-required`
 // is never locked and never shows the button.
+//
+// Its words are written in every language of the station (spans with `data-lang`);
+// the page shows one language at a time and takes the next every LANGUAGE_MS, so a
+// Tibetan or an English reader meets their own words within a few seconds. A call
+// starts the turn again from the station's own language.
 (function () {
   "use strict";
   const body = document.body;
   const board = document.getElementById("board");
   const callout = document.getElementById("callout");
   const soundButton = document.getElementById("sound-on");
-  const HIGHLIGHT_MS = 15000, CALLOUT_MS = 10000;
+  const HIGHLIGHT_MS = 15000, CALLOUT_MS = 10000, LANGUAGE_MS = 6000;
+  const languages = (body.dataset.languages || "").split(" ").filter(Boolean);
+  let languageTimer = null;
   const highlighted = {};          // ticket id -> until when it stays highlighted
   let audio = null;                // the page's one AudioContext
   let announcements = Promise.resolve();   // calls are said one after another, never on top
@@ -105,6 +112,24 @@
   }
   board.addEventListener("htmx:afterSwap", markCalled);
 
+  // -- languages, in turn ----------------------------------------------------------
+  function showLanguage(index) {
+    if (!languages.length) { return; }
+    body.dataset.showing = languages[index % languages.length];
+    clearTimeout(languageTimer);
+    languageTimer = setTimeout(function () { showLanguage(index + 1); }, LANGUAGE_MS);
+  }
+
+  function callWords(call) {
+    const words = document.getElementById("call-words");
+    if (!words) { return null; }
+    const el = words.content.firstElementChild.cloneNode(true);
+    el.querySelectorAll("[data-lang]").forEach(function (span) {
+      span.textContent = span.textContent.replace("{number}", call.number).replace("{counter}", call.counter);
+    });
+    return el.outerHTML;
+  }
+
   function showCall(html) {
     callout.innerHTML = html;
     callout.hidden = false;
@@ -118,7 +143,8 @@
     const call = { ticket: el.dataset.ticket, number: el.dataset.number, counter: el.dataset.counter };
     highlighted[call.ticket] = Date.now() + HIGHLIGHT_MS;
     setTimeout(markCalled, HIGHLIGHT_MS + 100);
-    showCall(event.data);
+    showCall(callWords(call) || event.data);
+    showLanguage(0);
     refresh();
     announce(call);
   }
@@ -147,6 +173,7 @@
   }
   if (window.EventSource) { listen(); }
   offerSound();
+  showLanguage(0);
   tick();
   setInterval(tick, 1000);
 })();
