@@ -110,7 +110,9 @@ def test_a_door_that_never_opens_records_nothing_then_becomes_a_fault(st, hand):
 
 
 def test_a_flickering_sensor_does_not_end_an_operation_early(config, factory, clock):
-    st = make_station(locker_config(config, door_settle_seconds=0.5), factory, clock=clock)
+    # a settle time well above any pause a loaded machine puts between two bounces (0.5 s was not:
+    # the shut stood long enough to count under a load average of 150)
+    st = make_station(locker_config(config, door_settle_seconds=2.0), factory, clock=clock)
     hand = Hand(factory)
     try:
         started = st.locker_action("borrow", ZHUOMA)
@@ -120,7 +122,7 @@ def test_a_flickering_sensor_does_not_end_an_operation_early(config, factory, cl
         assert phase(st, started.op_id) == "open"
         assert events(st, "loan.started") == []
         hand.take("U1"); hand.shut("U1")
-        assert wait_until(lambda: phase(st, started.op_id) == "done", timeout=3)
+        assert wait_until(lambda: phase(st, started.op_id) == "done", timeout=10)
         assert len(events(st, "loan.started")) == 1
     finally:
         st.stop()
