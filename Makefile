@@ -27,10 +27,10 @@ test-deps:
 ## make i18n: extract messages, update the catalogs (kiosk: bo, en; district console: en), compile them
 i18n: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k each_lang -o kiosk/translations/messages.pot --no-location --sort-output .
-	$(BIN)/pybabel update -i kiosk/translations/messages.pot -d kiosk/translations
+	$(BIN)/pybabel update --no-fuzzy-matching -i kiosk/translations/messages.pot -d kiosk/translations
 	$(BIN)/pybabel compile -d kiosk/translations --statistics
 	$(BIN)/pybabel extract -F district/babel.cfg -k _l -o district/translations/messages.pot --no-location --sort-output .
-	$(BIN)/pybabel update -i district/translations/messages.pot -d district/translations
+	$(BIN)/pybabel update --no-fuzzy-matching -i district/translations/messages.pot -d district/translations
 	$(BIN)/pybabel compile -d district/translations --statistics
 
 ## make bench-deps: the clustered brokers of bench/broker_cluster.py and bench/cluster_faults.py (the tests need only nats-server)
