@@ -19,6 +19,7 @@ import sqlite3
 import threading
 from typing import Any, Callable, Protocol
 
+from ..base import store
 from ..base.errors import Refusal
 from ..help.desk import HelpRequest
 from ..tickets.ticket import Ticket
@@ -138,5 +139,8 @@ class Commander:
         while not self._stopping.wait(self._poll_s):
             try:
                 run_pending(self._station)
-            except Exception:  # keep polling; the next round tries again
-                log.exception("inbox: running district commands failed")
+            except Exception as exc:  # keep polling; the next round tries again
+                if store.is_busy(exc):   # another process holds the write lock; the commands wait in the inbox
+                    log.warning("inbox: the database is busy; district commands wait for the next round")
+                else:
+                    log.exception("inbox: running district commands failed")
