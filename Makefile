@@ -12,9 +12,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-## make run: create .venv, install, start the simulated station on http://127.0.0.1:8080
+## make run: create .venv, install, start the simulated station on http://127.0.0.1:8080 and its district
+## (a local mosquitto and the hub's console); `make run DEMO=` starts the station alone
+DEMO ?= --district
 run: $(STAMP)
-	$(BIN)/vstation run --simulate $(ARGS)
+	[ -z "$(DEMO)" ] || scripts/apt-install.sh mosquitto
+	$(BIN)/vstation run --simulate $(DEMO) $(ARGS)
 
 ## make test: install what the tests need (apt: mosquitto, chromium, fonts) and run them all
 test: test-deps $(STAMP)
