@@ -20,13 +20,15 @@ def main() -> None:
         ready, rss = [], []
         for _ in range(5):
             proc, seconds = start_kiosk(config_path, port)
-            for page in ("/", "/guide", "/checkin", "/api/v1/health", "/lockers/") * 20:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}{page}") as response:
-                    response.read()
-            ready.append(seconds)
-            rss.append(rss_mb(proc.pid))
-            proc.terminate()
-            proc.wait(10)
+            try:                # a page that fails must not leave the kiosk running
+                for page in ("/", "/guide", "/checkin", "/api/v1/health", "/lockers/") * 20:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}{page}") as response:
+                        response.read()
+                ready.append(seconds)
+                rss.append(rss_mb(proc.pid))
+            finally:
+                proc.terminate()
+                proc.wait(10)
         print(f"kiosk process {setting()}")
         print(f"kiosk ready: min {min(ready):.2f} s, max {max(ready):.2f} s (budget 5 s)")
         print(f"kiosk RSS after 100 pages: min {min(rss):.1f} MB, max {max(rss):.1f} MB (budget 80 MB)")
