@@ -11,7 +11,6 @@ runs when woken (a console action, a birth, a reconnect) and every
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from datetime import datetime
 from typing import Callable
@@ -24,6 +23,7 @@ from . import commands, documents
 from .db.engine import is_unavailable, writing
 from .ingest import health
 from .link import Link
+from .loop import Loop
 
 log = logging.getLogger("district.outbound")
 
@@ -32,27 +32,13 @@ PUBACK_WAIT_S = 10.0
 PRUNE_EVERY_S = 3600.0
 
 
-class Outbound:
+class Outbound(Loop):
     def __init__(self, engine: Engine, link: Link, *, telemetry_days: int,
                  clock: Callable[[], datetime] = utc_now) -> None:
         self.engine, self.link, self.clock = engine, link, clock
         self.telemetry_days = telemetry_days
-        self._wake = threading.Event()
-        self.stop_event = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="district-outbound", daemon=True)
+        super().__init__("district-outbound")
         self._pruned = 0.0
-
-    def start(self) -> "Outbound":
-        self.thread.start()
-        return self
-
-    def wake(self, station: str | None = None) -> None:
-        self._wake.set()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self.stop_event.set()
-        self._wake.set()
-        self.thread.join(timeout)
 
     def _run(self) -> None:
         while not self.stop_event.is_set():

@@ -9,7 +9,6 @@ under a lock on its row, and only when its content changed.
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import datetime
 from typing import Callable
 
@@ -18,6 +17,7 @@ from sqlalchemy.engine import Engine
 from kiosk.base.clock import utc_now
 
 from .db.engine import is_unavailable
+from .loop import Loop
 from .members import rosters
 from .settings import Settings
 
@@ -25,25 +25,11 @@ log = logging.getLogger("district.rounds")
 MIN_GAP_S = 2.0          # woken rounds come at most this often (a busy ingest wakes it with every pack)
 
 
-class Rounds:
+class Rounds(Loop):
     def __init__(self, engine: Engine, settings: Settings, *, made: Callable[[], None] = lambda: None,
                  clock: Callable[[], datetime] = utc_now) -> None:
         self.engine, self.settings, self.made, self.clock = engine, settings, made, clock
-        self._wake = threading.Event()
-        self.stop_event = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="district-rounds", daemon=True)
-
-    def start(self) -> "Rounds":
-        self.thread.start()
-        return self
-
-    def wake(self, station: str | None = None) -> None:
-        self._wake.set()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self.stop_event.set()
-        self._wake.set()
-        self.thread.join(timeout)
+        super().__init__("district-rounds")
 
     def _run(self) -> None:
         while not self.stop_event.is_set():
