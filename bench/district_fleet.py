@@ -64,7 +64,11 @@ from district.registry.broker_files import PASSWD  # noqa: E402
 from kiosk.base.clock import utc_now  # noqa: E402
 
 STATION_TELEMETRY_S = 30.0
-BROKER_LIMITS = ("max_connections -1", "max_queued_messages 1000000", "max_inflight_messages 100")
+# The district's mosquitto as docs/operations.md sets it up (autosave every 60 s, not the test broker's 1 s:
+# mosquitto writes its whole database at each save, 12 MB for 10,000 sessions and more with the hub's queue,
+# and serves no one meanwhile), with room for thousands of stations' packs queued for the hub.
+BROKER_LIMITS = ("autosave_interval 60", "max_connections -1", "max_queued_messages 1000000",
+                 "max_inflight_messages 100")
 
 
 class Resends(logging.Handler):

@@ -9,7 +9,9 @@ again everything not acknowledged, and telemetry at once.
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import socket
 import time
 from dataclasses import dataclass, field
@@ -33,6 +35,27 @@ from .inbound import Commands, Documents
 RECONNECT_MIN_S, RECONNECT_MAX_S = 1.0, 60.0        # as the agent's paho back-off (sync/session.py)
 RESUBSCRIBE_S = 5.0                                 # as the agent after a refused subscription (sync/agent.py)
 
+
+
+class NonBlockingClient(mqtt.Client):
+    """A paho client whose TCP connect does not wait: a real station waits for its own SYN-ACK alone, but
+    thousands of twins share one thread, where a blocking connect to a broker whose listen queue is full
+    (mosquitto's holds 100; the SYN is dropped and sent again after 1 s, 3 s, 7 s...) would stall every
+    other twin. paho sends CONNECT once the socket is writable, as it does after any short write."""
+
+    def _create_socket_connection(self) -> socket.socket:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            sock.setblocking(False)
+            if self._bind_address:
+                sock.bind((self._bind_address, self._bind_port))
+            code = sock.connect_ex((self.host, self.port))
+            if code not in (0, errno.EINPROGRESS):
+                raise OSError(code, os.strerror(code))
+        except OSError:
+            sock.close()
+            raise
+        return sock
 
 
 @dataclass
@@ -77,12 +100,11 @@ class StationTwin:
         self.client = self._client(password)
 
     def _client(self, password: str | None) -> mqtt.Client:
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.station,
-                             protocol=mqtt.MQTTv5 if self.v5 else mqtt.MQTTv311,
-                             clean_session=None if self.v5 else False)
+        client = NonBlockingClient(CallbackAPIVersion.VERSION2, client_id=self.station,
+                                   protocol=mqtt.MQTTv5 if self.v5 else mqtt.MQTTv311,
+                                   clean_session=None if self.v5 else False)
         if password is not None:
             client.username_pw_set(self.station, password)
-        client.will_set(self.topics.status, presence.encode(presence.WILL), qos=1, retain=True)
         client.max_inflight_messages_set(self.tuning.max_inflight)
         client.max_queued_messages_set(0)
         client.on_connect, client.on_disconnect = self._on_connect, self._on_disconnect
@@ -94,6 +116,8 @@ class StationTwin:
     def connect(self) -> None:
         """One attempt at the current host (the next one after a failure); back-off doubles to 60 s."""
         host, port = self.hosts[self.host_index % len(self.hosts)]
+        self.client.will_set(self.topics.status, presence.encode(presence.will(self.session + 1)), qos=1,
+                             retain=True)
         try:
             if self.v5:
                 props = Properties(PacketTypes.CONNECT)
