@@ -84,7 +84,8 @@ class Agent:
         self.conn = conn
         self.tuning = tuning or Tuning()
         self.inbox: queue.Queue[Any] = queue.Queue()
-        self.link = Link(config.mqtt, config.station.id, self.inbox, will=presence.encode(presence.WILL),
+        self.link = Link(config.mqtt, config.station.id, self.inbox,
+                         will=lambda: presence.encode(presence.will(self.session + 1)),
                          max_inflight=self.tuning.max_inflight)
         self.topics = self.link.topics
         self.drain = Drain(conn, self._publish_pack, self.tuning)

@@ -15,9 +15,16 @@ from kiosk.base.clock import now_rfc3339
 from kiosk.base.outbox import Epoch
 from kiosk.base.store import transaction
 
-# The last will is fixed when the client connects, so it carries no time: the
-# district takes the moment it received it.
-WILL: dict[str, Any] = {"online": False}
+
+
+def will(session: int) -> dict[str, Any]:
+    """The last will of the connection about to be made, which will be session `session`.
+
+    It is set before each attempt, so it carries no time (the district takes the moment it received it), but
+    it does carry the session: a hub that takes a station's messages in more than one worker may apply the
+    will of a dropped connection after the birth of the next one, and the session tells it the will is old.
+    """
+    return {"online": False, "session": session}
 
 
 def encode(payload: dict[str, Any]) -> bytes:

@@ -26,6 +26,7 @@ class Rotation:
             raise ValueError("a link needs at least one broker")
         self.brokers, self.connect = brokers, connect
         self._at = 0
+        self._before: Callable[[mqtt.Client], None] | None = None
 
     @property
     def current(self) -> tuple[str, int]:
@@ -36,8 +37,10 @@ class Rotation:
     def where(self) -> str:
         return "broker %s:%d" % self.current
 
-    def attach(self, client: mqtt.Client) -> None:
-        """Aim the client at the current broker now, and before each of paho's reconnects."""
+    def attach(self, client: mqtt.Client, before: Callable[[mqtt.Client], None] | None = None) -> None:
+        """Aim the client at the current broker now, and before each of paho's reconnects; `before(client)`
+        runs ahead of every attempt too (the station sets its last will there)."""
+        self._before = before
         client.on_pre_connect = self._pre_connect
         self.connect(client, *self.current)
 
@@ -49,5 +52,7 @@ class Rotation:
         return True
 
     def _pre_connect(self, client: mqtt.Client, userdata: Any) -> None:
+        if self._before is not None:
+            self._before(client)
         if (client.host, client.port) != self.current:
             self.connect(client, *self.current)

@@ -19,7 +19,7 @@ import socket
 import ssl
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
@@ -126,10 +126,11 @@ def _no_delay(client: mqtt.Client, userdata: Any, sock: Any) -> None:
 
 
 class Link:
-    """The station's one MQTT client; callbacks feed `inbox`, the agent acts on it."""
+    """The station's one MQTT client; callbacks feed `inbox`, the agent acts on it. `will()` is the last will
+    of the next attempt, asked for before each one (it names the session that connection will be)."""
 
     def __init__(self, settings: MqttSettings, station_id: str, inbox: "queue.Queue[Any]", *,
-                 will: bytes, max_inflight: int) -> None:
+                 will: Callable[[], bytes], max_inflight: int) -> None:
         self.settings = settings
         self.inbox = inbox
         self.topics = Topics(station_id)
@@ -140,9 +141,10 @@ class Link:
         self.client = _Client(CallbackAPIVersion.VERSION2, client_id=station_id,
                               protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311,
                               clean_session=None if v5 else False)
-        self._configure(will, max_inflight)
+        self.will = will
+        self._configure(max_inflight)
 
-    def _configure(self, will: bytes, max_inflight: int) -> None:
+    def _configure(self, max_inflight: int) -> None:
         """Credentials, TLS, last will, back-off, inflight window and callbacks."""
         c, s = self.client, self.settings
         if s.username:
@@ -153,7 +155,6 @@ class Link:
                           tls_version=ssl.PROTOCOL_TLS_CLIENT)
             except (OSError, ssl.SSLError) as exc:
                 raise ConfigError(f"mqtt.tls_ca/tls_cert/tls_key: cannot be loaded ({exc})") from None
-        c.will_set(self.topics.status, will, qos=1, retain=True)
         c.reconnect_delay_set(RECONNECT_MIN_S, RECONNECT_MAX_S)
         c.max_inflight_messages_set(max_inflight)
         c.max_queued_messages_set(0)
@@ -171,8 +172,11 @@ class Link:
 
     def start(self) -> None:
         """Connect in the background (the first attempt too is retried with back-off)."""
-        self.rotation.attach(self.client)
+        self.rotation.attach(self.client, before=self._set_will)
         self.client.loop_start()
+
+    def _set_will(self, client: mqtt.Client) -> None:
+        client.will_set(self.topics.status, self.will(), qos=1, retain=True)
 
     def _connect_async(self, client: mqtt.Client, host: str, port: int) -> None:
         """Set up the next attempt at `host`:`port` (MQTT 5: the session kept 7 days)."""

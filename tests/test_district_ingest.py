@@ -220,3 +220,18 @@ def test_a_retained_goodbye_the_hub_already_knows_changes_nothing_and_ingest_goe
     twin.send([twin.event()])
     assert twin.wait_acked(1), "ingest stopped at a retained status that changed nothing"
     assert online() is True
+
+
+def test_the_last_will_of_an_older_connection_taken_after_the_next_birth_leaves_the_station_online(rig, twin):
+    """Two hub workers: the will of a dropped connection (session 1) can be applied after the birth of the
+    next one (session 2); the will names its session, so the hub knows it is old news."""
+    def online() -> bool:
+        with reading(rig.engine) as conn:
+            return conn.execute(select(stations.c.online).where(stations.c.id == STATION)).scalar()
+    twin.birth(session=2)
+    twin.publish("status", b'{"online":false,"session":1}', retain=True)    # session 1's will, late
+    twin.send([twin.event()])
+    assert twin.wait_acked(1)                                             # the hub has taken both before it
+    assert online() is True
+    twin.publish("status", b'{"online":false,"session":2}', retain=True)    # session 2 vanishes: its will
+    assert wait_until(lambda: online() is False, 10)

@@ -89,8 +89,27 @@ def test_sigterm_says_goodbye_and_sigkill_leaves_the_last_will(tmp_path: Path, b
             proc.kill()
         district.close()
     assert statuses(district)[2]["session"] == 2
-    assert statuses(district)[3] == {"online": False}
-    assert retained_status(broker) == ({"online": False}, True)
+    assert statuses(district)[3] == {"online": False, "session": 2}     # the will names the connection
+    assert retained_status(broker) == ({"online": False, "session": 2}, True)
+
+
+def test_a_reconnect_sets_a_last_will_naming_the_new_session(tmp_path: Path, broker: Broker):
+    """The will is set before every attempt: after the broker came back, the will of the new connection
+    names session 2, so a hub cannot mistake it for the will of session 1 arriving late."""
+    path = station_config(tmp_path / "station", broker)
+    proc = subprocess.Popen([sys.executable, "-m", "kiosk", "--config", str(path), "sync"], cwd=ROOT,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert wait_until(lambda: retained_status(broker)[0].get("session") == 1, 15)
+        broker.kill()                                            # the broker's machine dies and comes back
+        broker.start()
+        assert wait_until(lambda: retained_status(broker)[0].get("session") == 2, 30)
+        proc.kill()                                              # then the station vanishes
+        proc.wait(timeout=10)
+        assert wait_until(lambda: retained_status(broker)[0] == {"online": False, "session": 2}, 60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
 
 
 def test_telemetry_reports_devices_queue_and_outbox(tmp_path: Path, broker: Broker):
