@@ -29,12 +29,13 @@ class Rounds(Loop):
     def __init__(self, engine: Engine, settings: Settings, *, made: Callable[[], None] = lambda: None,
                  clock: Callable[[], datetime] = utc_now) -> None:
         self.engine, self.settings, self.made, self.clock = engine, settings, made, clock
+        self.round = rosters.Round(settings.district.id)
         super().__init__("district-rounds")
 
     def _run(self) -> None:
         while not self.stop_event.is_set():
             try:
-                if rosters.make_all(self.engine, self.settings.district.id, self.clock()):
+                if self.round.run(self.engine, self.clock()):
                     self.made()
             except Exception as exc:
                 if is_unavailable(exc):

@@ -11,6 +11,7 @@ rule (snapshot + its own entries after as_of_seq, kiosk/members/ledger.py).
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -19,10 +20,12 @@ from hub import Rig, Twin
 from sqlalchemy import func, select
 
 from district.db.engine import reading, writing
+from district.ingest.unit import Ingest, Received
 from district.db.people import ledger, member_balances, overdrafts, station_points
-from district.members import register
+from district.members import register, rosters
 from district.points import ledger as points
-from kiosk.base.clock import utc_now
+from district.projections import Projector
+from kiosk.base.clock import now_rfc3339, utc_now
 
 A, B = "lhasa-cg-barkor-01", "lhasa-cg-jibenggang-02"
 
@@ -133,6 +136,41 @@ def test_each_entry_counts_once_and_every_station_shows_the_district_balance(rig
     assert_sums_hold(rig)
     a.close()
     b.close()
+
+
+def test_a_seed_behind_a_hole_that_a_ticket_fills_still_gets_its_roster_from_a_quiet_round(tmp_path, db_url):
+    """A round looks at every station only when the register or the ledger changed; a hole filled by an event
+    that is no points entry changes neither, and the roster taking the station's own seed out must still go.
+    The hub's ingest and one round, in this thread (no broker: the order is the test's)."""
+    rig = Rig(tmp_path / "district", db_url, balances={"publish_seconds": 3600})
+    try:
+        rig.add_station(A)
+        with writing(rig.engine) as conn:
+            register.add(conn, member_id="M001", name="卓玛", role="member", grid="grid-1", card_uid=None,
+                         district="test-district", seed=10, by="ada", now=utc_now(), opening=30)
+        ingest = Ingest(rig.engine, rig.settings.ingest, projector=Projector(rig.settings.balances))
+        round_ = rosters.Round("test-district")
+        epoch = 1_700_000_000_000
+
+        def receive(leaf: str, payload: dict) -> None:
+            ingest.handle(Received(f"vstation/v1/{A}/{leaf}", json.dumps(payload).encode()))
+
+        def event(seq: int, type_: str, data: dict) -> dict:
+            return {"id": str(uuid.uuid4()), "seq": seq, "type": type_, "ts": now_rfc3339(), "data": data,
+                    "epoch": epoch}
+        receive("status", {"online": True, "version": "0.1.0", "started": now_rfc3339(), "session": 1,
+                           "epoch": epoch, "epoch_first_seq": 1, "ts": now_rfc3339()})
+        assert [m.as_of_seq for m in round_.run(rig.engine, utc_now())] == [0]      # born: its first roster
+        seed = {"entry_id": str(uuid.uuid4()), "member_id": "M001", "amount": 10, "reason": "seed",
+                "author": "S001", "note": "", "balance_after": 40}
+        receive("events", {"events": [event(2, "points.entry", seed)], "ts": now_rfc3339()})   # seq 1 missing
+        assert round_.run(rig.engine, utc_now()) == []     # the ledger grew, every station looked at: no change
+        receive("events", {"events": [event(1, "ticket.issued", {"ticket_id": "t1"})], "ts": now_rfc3339()})
+        made = round_.run(rig.engine, utc_now())           # register and ledger as they were
+        assert [(m.station, m.as_of_seq) for m in made] == [(A, 2)]
+        assert round_.run(rig.engine, utc_now()) == []
+    finally:
+        rig.close()
 
 
 @pytest.mark.parametrize("rig", ["allow", "claw_back"], indirect=True)

@@ -18,6 +18,13 @@ those the last roster's `as_of_seq` left to the station. `roster_state` keeps th
 station's row is locked while a roster is made, so two hub workers make it
 once. Rosters made here replace each other: older ones of a station are
 forgotten (the documents page keeps the last few).
+
+A round (`Round`) looks at every station only when what all rosters are made
+of changed since its last look (the register, the ledger) and at least every
+`FULL_WALK_S`; otherwise only at the stations with a reason of their own (a
+first birth, a new epoch, seeds now held): with 10,000 stations a look at
+every one is 10,000 transactions, each locking a station row that ingest
+also locks.
 """
 
 from __future__ import annotations
@@ -25,17 +32,18 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.engine import Connection, Engine
 
 from .. import documents
 from ..db.engine import reading, writing
 from ..db.people import ledger as ledger_table
-from ..db.people import roster_state
+from ..db.people import members, roster_state
 from ..db.schema import documents as documents_table
 from ..db.schema import positions, stations
 from ..points import ledger
@@ -44,6 +52,7 @@ from . import register
 log = logging.getLogger("district.rosters")
 AUTHOR = "register"          # created_by of the rosters made here
 KEEP = 3                     # rosters of a station kept in the documents table
+FULL_WALK_S = 300.0          # every station looked at this often even when nothing seemed to change
 
 
 @dataclass(frozen=True)
@@ -130,6 +139,58 @@ def make_all(engine: Engine, district: str, now: datetime) -> list[Made]:
     with reading(engine) as conn:
         ids = conn.execute(select(stations.c.id).where(stations.c.removed_at.is_(None)).order_by(stations.c.id)) \
             .scalars().all()
+    return _make_each(engine, ids, district, now)
+
+
+class Round:
+    """The rosters round of one hub worker: `run` makes what changed, looking at every station only when the
+    district's inputs changed since its last full look (or `FULL_WALK_S` passed)."""
+
+    def __init__(self, district: str, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.district, self.clock = district, clock
+        self.seen: tuple[Any, ...] | None = None
+        self.walked_at: float | None = None
+
+    def run(self, engine: Engine, now: datetime) -> list[Made]:
+        with reading(engine) as conn:
+            figures = inputs(conn, self.district)
+            if figures[0] == 0:               # no active member: no roster to make (none is sent empty)
+                self.seen, self.walked_at = figures, self.clock()
+                return []
+            full = figures != self.seen or self.walked_at is None or self.clock() - self.walked_at >= FULL_WALK_S
+            if not full:
+                return _make_each(engine, own_reasons(conn), self.district, now)
+        made = make_all(engine, self.district, now)
+        self.seen, self.walked_at = figures, self.clock()
+        return made
+
+
+def inputs(conn: Connection, district: str) -> tuple[Any, ...]:
+    """A few figures that change whenever what every roster is made of does: the district's active members,
+    the register's size and last change, the ledger's size (entries are added, never changed or removed).
+    Read before a full look, so anything committed after it shows in the next reading."""
+    active = conn.execute(select(func.count()).select_from(members)
+                          .where(members.c.district == district, members.c.active.is_(True))).scalar()
+    register_size, changed = conn.execute(select(func.count(), func.max(members.c.updated_at))).one()
+    entries = conn.execute(select(func.count()).select_from(ledger_table)).scalar()
+    return active, register_size, changed, entries
+
+
+def own_reasons(conn: Connection) -> list[str]:
+    """Stations whose roster may be due whatever the register and ledger did: born but never sent one, a new
+    epoch, or their own seeds now held without a hole past the last roster's `as_of_seq`."""
+    s, r, p, led = stations, roster_state, positions, ledger_table
+    seeds = select(led.c.id).where(led.c.station_id == s.c.id, led.c.epoch == func.coalesce(r.c.epoch, 0),
+                                   led.c.counts.is_(False), led.c.seq > r.c.as_of_seq,
+                                   led.c.seq <= p.c.upto_seq).exists()
+    joined = s.outerjoin(r, r.c.station_id == s.c.id).outerjoin(p, (p.c.station_id == s.c.id) &
+                                                                 (p.c.epoch == s.c.epoch))
+    return list(conn.execute(select(s.c.id).select_from(joined).where(
+        s.c.removed_at.is_(None), s.c.epoch.is_not(None),
+        or_(r.c.station_id.is_(None), r.c.epoch.is_distinct_from(s.c.epoch), seeds)).order_by(s.c.id)).scalars())
+
+
+def _make_each(engine: Engine, ids: list[str], district: str, now: datetime) -> list[Made]:
     made = []
     for station_id in ids:
         with writing(engine) as conn:
