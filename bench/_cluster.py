@@ -101,11 +101,19 @@ class Cluster:
 
 
 class NatsCluster(Cluster):
+    """`consumer_replicas` / `consumer_memory`: how the MQTT layer keeps each QoS 1 subscription's JetStream
+    consumer (NATS's default: as many replicas as the streams, 3, on file). A station has six."""
     name = "nats"
 
-    def __init__(self) -> None:
+    def __init__(self, consumer_replicas: int | None = None, consumer_memory: bool = False) -> None:
         super().__init__()
         self.route_ports = [free_port() for _ in range(3)]
+        self.mqtt_options = "".join([f", consumer_replicas: {consumer_replicas}" if consumer_replicas else "",
+                                     ", consumer_memory_storage: true" if consumer_memory else ""])
+
+    def describe(self) -> str:
+        """The consumers' settings, as the `mqtt {}` block has them."""
+        return self.mqtt_options.lstrip(", ") or "consumers as the streams (3 replicas, file)"
 
     def _spawn(self, i: int) -> subprocess.Popen:
         node = self.folder / f"n{i + 1}"
@@ -115,7 +123,7 @@ class NatsCluster(Cluster):
             f"server_name: n{i + 1}\nlisten: 127.0.0.1:{free_port()}\n"
             f"jetstream {{ store_dir: {node / 'js'}, max_memory_store: 256MB, max_file_store: 4GB }}\n"
             f"cluster {{ name: district, listen: 127.0.0.1:{self.route_ports[i]}, routes: [{routes}] }}\n"
-            f"mqtt {{ listen: 127.0.0.1:{self.mqtt_ports[i]}, max_ack_pending: 1024 }}\n")
+            f"mqtt {{ listen: 127.0.0.1:{self.mqtt_ports[i]}, max_ack_pending: 1024{self.mqtt_options} }}\n")
         log = open(node / "log", "a")
         return subprocess.Popen([NATS, "-c", str(node / "nats.conf")], stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)

@@ -86,7 +86,9 @@ def faults(d: District, cluster: NatsCluster, fleet: Fleet, args: argparse.Names
 
 
 def run(args: argparse.Namespace) -> None:
-    cluster, postgres = NatsCluster(), Postgres().start()
+    cluster = NatsCluster(consumer_replicas=args.consumer_replicas, consumer_memory=args.consumer_memory)
+    postgres = Postgres().start()
+    print(f"NATS mqtt {{}}: {cluster.describe()}", flush=True)
     folder = Path(tempfile.mkdtemp(prefix="cluster-faults-"))
     fleet = None
     d = District(Rig(folder, postgres.create_database(), ingest={"replay_after_s": 30}), postgres)
@@ -141,6 +143,9 @@ def main() -> int:
     p.add_argument("--kill-after-s", type=float, default=2.0, help="into the drain, node 2 is killed")
     p.add_argument("--down-s", type=float, default=10.0, help="how long node 2 and worker 1 stay dead")
     p.add_argument("--timeout", type=float, default=900.0)
+    p.add_argument("--consumer-replicas", type=int, default=None,
+                   help="NATS mqtt.consumer_replicas (default: as the streams, 3)")
+    p.add_argument("--consumer-memory", action="store_true", help="NATS mqtt.consumer_memory_storage: true")
     p.add_argument("--keep", action="store_true")
     args = p.parse_args()
     print(f"cluster faults: 3 NATS nodes (JetStream), {args.stations:,} twins on MQTT 3.1.1, 2 hub workers, "
