@@ -7,6 +7,8 @@ and every backend; RSS = the peak (VmHWM of /proc/<pid>/status).
 from __future__ import annotations
 
 import os
+import signal
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,3 +57,9 @@ class Meter:
         pg = self.postgres
         return {"broker": cpu_s(self.broker), "hubs": sum(cpu_s(p) for p in self.hubs),
                 "postgres": cpu_s(pg) + sum(cpu_s(p) for p in children(pg)), "twins": cpu_s(os.getpid())}
+
+
+def exit_on_sigterm() -> None:
+    """SIGTERM (kill, Ctrl-C's cousin) ends the benchmark through its `finally`: the hub workers, brokers and
+    PostgreSQL it started are stopped, not left running to skew the next run."""
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from _cluster import NatsCluster
 from _common import setting
-from _procs import Meter
+from _procs import Meter, exit_on_sigterm
 from district_fleet import (RESENDS, District, all_acked, check_stored, online_at_hub, register,
                             spawn_worker, start_workers, stop_workers, wait, written)
 from hub import Rig
@@ -148,6 +148,7 @@ def main() -> int:
     p.add_argument("--consumer-memory", action="store_true", help="NATS mqtt.consumer_memory_storage: true")
     p.add_argument("--keep", action="store_true")
     args = p.parse_args()
+    exit_on_sigterm()
     print(f"cluster faults: 3 NATS nodes (JetStream), {args.stations:,} twins on MQTT 3.1.1, 2 hub workers, "
           f"one PostgreSQL; ulimit -n {os.sysconf('SC_OPEN_MAX')}; {setting()}", flush=True)
     run(args)

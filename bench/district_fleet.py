@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Callable
 
 from _common import ROOT, setting
-from _procs import Meter, peak_rss_mb
+from _procs import Meter, exit_on_sigterm, peak_rss_mb
 
 sys.path.insert(0, str(ROOT / "tests"))
 
@@ -374,6 +374,7 @@ def main() -> int:
     p.add_argument("--timeout", type=float, default=900.0, help="per phase")
     p.add_argument("--keep", action="store_true", help="keep the folder (hub logs, broker log)")
     args = p.parse_args()
+    exit_on_sigterm()
     soft = open_files(3 * max(args.stations) + 1000, max(args.stations) + 200)
     print(f"district fleet; ulimit -n {soft} (mosquitto and this process inherit it); mosquitto: "
           f"{', '.join(BROKER_LIMITS)}; {setting()}")
