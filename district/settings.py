@@ -73,6 +73,8 @@ class RegistrySettings:
     broker_host: str              # what a station's [mqtt] host says
     broker_port: int
     station_tls_ca: str | None    # the CA's path on the station
+    broker: str = "mosquitto"     # whose accounts the registry writes: mosquitto | nats
+    nats_users_file: Path = Path("nats-users.conf")   # NATS: the users list its authorization block includes
 
 
 @dataclass(frozen=True)
@@ -285,7 +287,9 @@ def _registry(t: Table, base: Path) -> RegistrySettings:
         folder=_path(base, t.text("folder", "stations")), passwd_file=_path(base, t.text("passwd_file", "passwd")),
         acl_file=_path(base, t.text("acl_file", "acl")), broker_host=t.text("broker_host", "127.0.0.1"),
         broker_port=t.integer("broker_port", 1883, low=1, high=65535),
-        station_tls_ca=t.text("station_tls_ca", "") or None)
+        station_tls_ca=t.text("station_tls_ca", "") or None,
+        broker=t.choice("broker", ("mosquitto", "nats"), "mosquitto"),
+        nats_users_file=_path(base, t.text("nats_users_file", "nats-users.conf")))
     t.done()
     return registry
 

@@ -6,6 +6,8 @@ writes the station's kit: `mqtt.secret`, `command.key` and the `[mqtt]`
 section of its station.toml. `rotate` makes new ones (the old ones stop
 working at the broker's next reload, and the old key at once for commands);
 `remove` takes the station off the broker and refuses what it still sends.
+The broker's accounts are mosquitto's password_file and ACL (broker_files.py)
+or, with `registry.broker = "nats"`, NATS's users file (nats_users.py).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from ..db.engine import writing
 from ..db.schema import stations
 from ..errors import RegistryError
 from ..settings import Settings
-from . import broker_files
+from . import broker_files, nats_users
 
 STATION_DIR = "/etc/vstation"
 
@@ -37,25 +39,42 @@ class Kit:
     """What to copy to the station, and the broker lines that were written."""
     station: str
     folder: Path
-    acl_file: Path
-    passwd_file: Path
+    broker: str
 
     def lines(self) -> list[str]:
         return [f"station {self.station}: copy {self.folder}/mqtt.secret and command.key to the station "
                 f"(mode 600), and paste {self.folder}/station-mqtt.toml into its station.toml",
-                f"broker: {self.passwd_file} and {self.acl_file} updated; reload mosquitto "
-                "(systemctl reload mosquitto) so it reads them"]
+                f"broker: {self.broker}"]
+
+
+def broker_note(settings: Settings) -> str:
+    """Which broker files changed, and how the broker is told."""
+    r = settings.registry
+    if r.broker == "nats":
+        return (f"{r.nats_users_file} updated (include it in nats.conf's authorization block); "
+                "reload every NATS node (nats-server --signal reload) so they read it")
+    return f"{r.passwd_file} and {r.acl_file} updated; reload mosquitto (systemctl reload mosquitto) so it reads them"
+
+
+def hub_user(settings: Settings) -> str:
+    return settings.mqtt.username or "district"
 
 
 def hub_password(settings: Settings) -> None:
-    """Make sure the hub's own account exists: its secret file, its line in the password_file, the ACL."""
-    user = settings.mqtt.username or "district"
+    """Make sure the hub's own account exists: its secret file, its broker login, the broker's rules."""
+    user = hub_user(settings)
     secret = settings.mqtt.password_file or settings.path.parent / "hub-mqtt.secret"
     if not secret.exists():
         _write_secret(secret, secrets.token_urlsafe(24))
-    if user not in broker_files.users(settings.registry.passwd_file):
-        broker_files.set_password(settings.registry.passwd_file, user, secret.read_text().strip())
-    broker_files.write_acl(settings.registry.acl_file, user)
+    r = settings.registry
+    if r.broker == "nats":
+        if user not in nats_users.users(r.nats_users_file):
+            nats_users.set_password(r.nats_users_file, user, secret.read_text().strip(), user)
+        nats_users.write(r.nats_users_file, user)
+        return
+    if user not in broker_files.users(r.passwd_file):
+        broker_files.set_password(r.passwd_file, user, secret.read_text().strip())
+    broker_files.write_acl(r.acl_file, user)
 
 
 def add(engine: Engine, settings: Settings, station: str, name: str = "", *, station_dir: str = STATION_DIR,
@@ -96,7 +115,10 @@ def remove(engine: Engine, settings: Settings, station: str) -> None:
                             .values(removed_at=utc_now(), online=False)).rowcount
     if not done:
         raise RegistryError(f"no registered station {station!r}")
-    broker_files.remove_user(settings.registry.passwd_file, station)
+    if settings.registry.broker == "nats":
+        nats_users.remove_user(settings.registry.nats_users_file, station, hub_user(settings))
+    else:
+        broker_files.remove_user(settings.registry.passwd_file, station)
     shutil.rmtree(settings.registry.folder / station, ignore_errors=True)
 
 
@@ -104,7 +126,7 @@ def _check_id(settings: Settings, station: str) -> None:
     if not contract.STATION_ID.fullmatch(station):
         raise RegistryError(f"station id {station!r}: expected 1 to 63 of a-z, 0-9 and -, starting with a "
                             "letter or digit (it is the station's MQTT username and topic)")
-    if station == (settings.mqtt.username or "district"):
+    if station == hub_user(settings):
         raise RegistryError(f"station id {station!r} is the hub's own MQTT username")
 
 
@@ -112,13 +134,16 @@ def _kit(settings: Settings, station: str, key: str, station_dir: str) -> Kit:
     """Write the password to the broker and the station's files to its folder."""
     password = secrets.token_urlsafe(24)
     hub_password(settings)
-    broker_files.set_password(settings.registry.passwd_file, station, password)
+    if settings.registry.broker == "nats":
+        nats_users.set_password(settings.registry.nats_users_file, station, password, hub_user(settings))
+    else:
+        broker_files.set_password(settings.registry.passwd_file, station, password)
     folder = settings.registry.folder / station
     folder.mkdir(parents=True, exist_ok=True)
     _write_secret(folder / "mqtt.secret", password)
     _write_secret(folder / "command.key", key)
     (folder / "station-mqtt.toml").write_text(mqtt_section(settings, station, station_dir), encoding="utf-8")
-    return Kit(station, folder, settings.registry.acl_file, settings.registry.passwd_file)
+    return Kit(station, folder, broker_note(settings))
 
 
 def mqtt_section(settings: Settings, station: str, station_dir: str) -> str:
