@@ -109,6 +109,7 @@ class Agent:
         self._reported_error: str | None = None
         self._birth_mids: set[int] = set()
         self._resubscribe_at: float | None = None      # a subscription was refused: ask again then
+        self._subscribed = False                          # this process has asked for its subscriptions
         self._resubscribe_s = self.tuning.resubscribe_s
 
     def run(self, stop: threading.Event, *, beat: Callable[[], None] = lambda: None) -> None:
@@ -187,21 +188,28 @@ class Agent:
                         item.reason)
 
     def _on_connected(self, item: Connected) -> None:
-        """Count the session, publish the birth, (re)subscribe and re-send what was not acknowledged."""
+        """Count the session, publish the birth, subscribe unless the broker kept them, re-send what was not
+        acknowledged."""
         self.session = presence.next_session(self.conn)
         birth = presence.birth(self.session, self.started_at, outbox.current_epoch(self.conn))
         info = self.link.publish(self.topics.status, presence.encode(birth), qos=1, retain=True)
         self._birth_mids = {info.mid}
-        self._subscribe()
-        self._resubscribe_s = self.tuning.resubscribe_s
+        if not (item.session_present and self._subscribed):
+            self._subscribe()
+            self._resubscribe_s = self.tuning.resubscribe_s
         self.drain.reconnected()
         self._next_telemetry = 0.0
         log.info("%s: connected, session %d%s; sending from seq %d", self.link.where, self.session,
                  " (resumed)" if item.session_present else "", self.drain.acked + 1)
 
     def _subscribe(self) -> None:
-        """Every topic the district sends to (subscribing again is harmless: the broker replaces it)."""
+        """Every topic the district sends to. Asked once per process (a new version may listen to more) and
+        after any connect whose session the broker did not keep; not on every resumed session: a NATS node
+        makes each QoS 1 subscription a JetStream consumer, and a thousand stations coming back at once
+        asking for six each timed its consumer API out (bench/cluster_faults.py)."""
+        self._subscribed = True
         self._resubscribe_at = None
+        log.info("%s: subscribing to %d topics", self.link.where, len(self.handlers))
         for topic in self.handlers:
             self.link.subscribe(topic, qos=1)
 

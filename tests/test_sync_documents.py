@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -172,3 +174,20 @@ def test_a_config_document_may_carry_the_help_categories(linked: Linked):
 
 def test_the_documents_size_cap_is_the_schemas():
     assert schemas.MAX_DOCUMENT_BYTES == 1024 * 1024
+
+
+def test_a_resumed_session_is_not_asked_to_subscribe_again_and_still_brings_the_documents(
+        linked: Linked, broker: Broker, caplog: pytest.LogCaptureFixture):
+    """The broker kept the station's session (mosquitto's persistence) across its own restart: the station
+    does not subscribe again (a NATS node would make each subscription a new JetStream consumer), and a
+    document published after the restart still reaches it through the kept subscriptions."""
+    caplog.set_level(logging.INFO, logger="sync")              # the fixture's station has subscribed already
+    linked.pen.document("catalog", CATALOG)
+    outcome(linked, "config.applied", "catalog")
+    time.sleep(1.5)                                            # mosquitto saves its sessions every second here
+    broker.kill()
+    broker.start()
+    assert wait_until(lambda: "(resumed)" in caplog.text, 30), caplog.text
+    linked.pen.document("notices", NOTICES)
+    outcome(linked, "config.applied", "notices")
+    assert "subscribing to" not in caplog.text, caplog.text

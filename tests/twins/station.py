@@ -92,6 +92,7 @@ class StationTwin:
         self.reconnect_at: float | None = None
         self.offline_until = 0.0                         # the network is away until then (no attempts)
         self.resubscribe_at: float | None = None         # a subscription was refused: ask again then
+        self.subscribed = False                          # asked once; again only when the session was lost
         self.next_telemetry = 0.0
         self.birth_mids: set[int] = set()
         self.figures = Figures()
@@ -171,12 +172,14 @@ class StationTwin:
         self.session += 1
         birth = presence.birth(self.session, self.started_at, self.backlog.current)
         self.birth_mids = {client.publish(self.topics.status, presence.encode(birth), qos=1, retain=True).mid}
-        self._subscribe()
+        if not (flags.session_present and self.subscribed):        # as the agent (sync/agent.py)
+            self._subscribe()
         self.drain.reconnected()
         self.next_telemetry = 0.0
         self.wake()
 
     def _subscribe(self) -> None:
+        self.subscribed = True
         self.resubscribe_at = None
         self.client.subscribe([(self.topics.events_ack, 1), *((self.topics.topic(d), 1) for d in schemas.DOCUMENTS),
                                (self.topics.topic("cmd/+"), 1)])
