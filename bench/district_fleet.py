@@ -260,6 +260,15 @@ def backlog_phase(fleet: Fleet, backlog: int):
     return body
 
 
+def settle_online(d: District, n: int, timeout: float = 120.0) -> tuple[int, float]:
+    """After the last phase every station is connected: how many the hub shows online, and how long until
+    all of them were (or `timeout`). A will applied after the next birth would leave a station offline."""
+    start = time.monotonic()
+    while online_at_hub(d.rig) < n and time.monotonic() - start < timeout:
+        time.sleep(0.5)
+    return online_at_hub(d.rig), time.monotonic() - start
+
+
 def check_stored(d: District, fleet: Fleet) -> dict[str, int]:
     """Every station's events in the database against what it wrote: stored once, lost, twice, gaps."""
     wrote = fleet.call(lambda f: {t.station: t.backlog.last_seq() for t in f.twins})
@@ -292,7 +301,7 @@ def make_fleet(d: District, names: list[str], telemetry_s: float) -> Fleet:
     return fleet.start()
 
 
-def run(n: int, args: argparse.Namespace) -> tuple[list[Phase], dict[str, int], dict[str, float]]:
+def run(n: int, args: argparse.Namespace) -> tuple[list[Phase], dict[str, float], dict[str, float]]:
     folder = Path(tempfile.mkdtemp(prefix=f"district-fleet-{n}-"))
     postgres = Postgres().start()
     rig = Rig(folder, postgres.create_database(), broker_extra=BROKER_LIMITS, ingest={"replay_after_s": 30})
@@ -313,6 +322,7 @@ def run(n: int, args: argparse.Namespace) -> tuple[list[Phase], dict[str, int], 
                   measured("storm", meter, fleet, storm_phase(d, fleet, n, timeout), timeout),
                   measured("backlog", meter, fleet, backlog_phase(fleet, args.backlog), timeout)]
         counts = check_stored(d, fleet)
+        counts["online"], counts["online_after_s"] = settle_online(d, n)
         rss = {"broker": peak_rss_mb(rig.broker.proc.pid), "hubs": max(peak_rss_mb(w.pid) for w in d.workers),
                "twins": peak_rss_mb(os.getpid())}
         return phases, counts, rss
@@ -328,7 +338,7 @@ def run(n: int, args: argparse.Namespace) -> tuple[list[Phase], dict[str, int], 
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def report(n: int, args: argparse.Namespace, phases: list[Phase], counts: dict[str, int],
+def report(n: int, args: argparse.Namespace, phases: list[Phase], counts: dict[str, float],
            rss: dict[str, float]) -> None:
     print(f"\n{n:,} stations, {args.workers} hub workers ($share), one mosquitto, one PostgreSQL; telemetry every "
           f"{args.telemetry_s:g} s ({STATION_TELEMETRY_S / args.telemetry_s:g}× a station's {STATION_TELEMETRY_S:g} s: "
@@ -344,6 +354,8 @@ def report(n: int, args: argparse.Namespace, phases: list[Phase], counts: dict[s
     print(f"events sent {counts['sent']:,}; stored once {counts['once']:,}; lost {counts['lost']:,}; "
           f"stored twice {counts['twice']:,}; stations whose seq is not 1..last {counts['not_contiguous']:,}; "
           f"telemetry messages stored {counts['telemetry']:,}")
+    print(f"online at the hub after the drain: {counts['online']:,} of {n:,} "
+          f"({counts['online_after_s']:.1f} s after the last ack)")
     print(f"peak RSS: mosquitto {rss['broker']:.0f} MB, hub worker {rss['hubs']:.0f} MB (largest), "
           f"twins (this process) {rss['twins']:.0f} MB; {setting()}", flush=True)
 
