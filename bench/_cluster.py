@@ -73,7 +73,8 @@ class Cluster:
             proc.wait(10)
         self.procs[i] = None
 
-    def close(self) -> None:
+    def close(self, *, keep: bool = False) -> None:
+        """Stop every node; `keep`: leave the folder (the nodes' logs) for a look."""
         for i in range(3):
             proc = self.procs[i]
             if proc and proc.poll() is None:
@@ -83,7 +84,8 @@ class Cluster:
                 except subprocess.TimeoutExpired:
                     self.kill(i)
         self._after_close()
-        shutil.rmtree(self.folder, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
     def _wait(self, nodes, timeout: float) -> None:
         deadline = time.monotonic() + timeout

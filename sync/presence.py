@@ -16,7 +16,6 @@ from kiosk.base.outbox import Epoch
 from kiosk.base.store import transaction
 
 
-
 def will(session: int) -> dict[str, Any]:
     """The last will of the connection about to be made, which will be session `session`.
 
