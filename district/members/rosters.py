@@ -154,12 +154,13 @@ class Round:
     def run(self, engine: Engine, now: datetime) -> list[Made]:
         with reading(engine) as conn:
             figures = inputs(conn, self.district)
-            if figures[0] == 0:               # no active member: no roster to make (none is sent empty)
-                self.seen, self.walked_at = figures, self.clock()
-                return []
             full = figures != self.seen or self.walked_at is None or self.clock() - self.walked_at >= FULL_WALK_S
-            if not full:
-                return _make_each(engine, own_reasons(conn), self.district, now)
+            own = [] if full or figures[0] == 0 else own_reasons(conn)
+        if figures[0] == 0:                   # no active member: no roster to make (none is sent empty)
+            self.seen, self.walked_at = figures, self.clock()
+            return []
+        if not full:
+            return _make_each(engine, own, self.district, now)
         made = make_all(engine, self.district, now)
         self.seen, self.walked_at = figures, self.clock()
         return made
