@@ -74,7 +74,7 @@ def _init(path: Path) -> int:
     keyfile.load_or_create(keyfile.console_key_path(path))
     from .hub import open_database
     open_database(settings).dispose()
-    print(f"hub account '{credentials.hub_user(settings)}': {credentials.broker_note(settings)}; database ready. "
+    print(f"hub account '{credentials.hub_user(settings)}': {credentials.accounts(settings).note}; database ready. "
           "Next: vstation district add-user NAME --role admin")
     return 0
 
@@ -113,7 +113,7 @@ def _registry(engine, settings: Settings, args: argparse.Namespace) -> int:
 
     if args.action == "remove-station":
         credentials.remove(engine, settings, args.station)
-        print(f"station {args.station} removed: {credentials.broker_note(settings)}")
+        print(f"station {args.station} removed: {credentials.accounts(settings).note}")
         return 0
     if args.action == "add-station":
         kit = credentials.add(engine, settings, args.station, args.name, station_dir=args.station_dir,

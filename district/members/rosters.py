@@ -35,7 +35,7 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.engine import Connection, Engine
@@ -43,7 +43,7 @@ from sqlalchemy.engine import Connection, Engine
 from .. import documents
 from ..db.engine import reading, writing
 from ..db.people import ledger as ledger_table
-from ..db.people import members, roster_state
+from ..db.people import member_balances, members, roster_state
 from ..db.schema import documents as documents_table
 from ..db.schema import positions, stations
 from ..points import ledger
@@ -142,39 +142,44 @@ def make_all(engine: Engine, district: str, now: datetime) -> list[Made]:
     return _make_each(engine, ids, district, now)
 
 
+class Inputs(NamedTuple):
+    """A few figures that change whenever what every roster is made of does."""
+    active_members: int          # the district's active members (none: no roster is made, none is sent empty)
+    register_size: int
+    register_changed: Any        # the latest members.updated_at
+    ledger_entries: int          # the running sums' entry count: +1 with every ledger entry's commit
+
+
 class Round:
     """The rosters round of one hub worker: `run` makes what changed, looking at every station only when the
     district's inputs changed since its last full look (or `FULL_WALK_S` passed)."""
 
     def __init__(self, district: str, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.district, self.clock = district, clock
-        self.seen: tuple[Any, ...] | None = None
-        self.walked_at: float | None = None
+        self.seen: Inputs | None = None
+        self.walked_at = float("-inf")
 
     def run(self, engine: Engine, now: datetime) -> list[Made]:
         with reading(engine) as conn:
             figures = inputs(conn, self.district)
-            full = figures != self.seen or self.walked_at is None or self.clock() - self.walked_at >= FULL_WALK_S
-            own = [] if full or figures[0] == 0 else own_reasons(conn)
-        if figures[0] == 0:                   # no active member: no roster to make (none is sent empty)
-            self.seen, self.walked_at = figures, self.clock()
-            return []
-        if not full:
+            full = figures != self.seen or self.clock() - self.walked_at >= FULL_WALK_S
+            own = [] if not figures.active_members else None if full else own_reasons(conn)
+        if own is not None:
             return _make_each(engine, own, self.district, now)
         made = make_all(engine, self.district, now)
         self.seen, self.walked_at = figures, self.clock()
         return made
 
 
-def inputs(conn: Connection, district: str) -> tuple[Any, ...]:
-    """A few figures that change whenever what every roster is made of does: the district's active members,
-    the register's size and last change, the ledger's size (entries are added, never changed or removed).
-    Read before a full look, so anything committed after it shows in the next reading."""
+def inputs(conn: Connection, district: str) -> Inputs:
+    """The register (its active members, size and last change) and the ledger's size, read from the running
+    sums' entry counts (kept with every entry: members are read, not ledger rows). Read before a full look, so
+    anything committed after it shows in the next reading."""
     active = conn.execute(select(func.count()).select_from(members)
                           .where(members.c.district == district, members.c.active.is_(True))).scalar()
     register_size, changed = conn.execute(select(func.count(), func.max(members.c.updated_at))).one()
-    entries = conn.execute(select(func.count()).select_from(ledger_table)).scalar()
-    return active, register_size, changed, entries
+    entries = conn.execute(select(func.coalesce(func.sum(member_balances.c.entries), 0))).scalar()
+    return Inputs(int(active), int(register_size), changed, int(entries))
 
 
 def own_reasons(conn: Connection) -> list[str]:

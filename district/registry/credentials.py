@@ -18,6 +18,7 @@ import shutil
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Callable
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
@@ -47,13 +48,31 @@ class Kit:
                 f"broker: {self.broker}"]
 
 
-def broker_note(settings: Settings) -> str:
-    """Which broker files changed, and how the broker is told."""
-    r = settings.registry
+@dataclass(frozen=True)
+class Accounts:
+    """The broker's logins, whichever broker `registry.broker` names: one shape for mosquitto and NATS."""
+    users: Callable[[], list[str]]
+    set_password: Callable[[str, str], None]
+    remove: Callable[[str], None]
+    write_rules: Callable[[], None]            # the ACL, or NATS's permissions, written whole
+    note: str                                  # which files changed, and how the broker is told
+
+
+def accounts(settings: Settings) -> Accounts:
+    """The logins of the broker the registry writes for: mosquitto's files, or NATS's users file."""
+    r, hub = settings.registry, hub_user(settings)
     if r.broker == "nats":
-        return (f"{r.nats_users_file} updated (include it in nats.conf's authorization block); "
-                "reload every NATS node (nats-server --signal reload) so they read it")
-    return f"{r.passwd_file} and {r.acl_file} updated; reload mosquitto (systemctl reload mosquitto) so it reads them"
+        f = r.nats_users_file
+        return Accounts(lambda: nats_users.users(f), lambda user, pw: nats_users.set_password(f, user, pw, hub),
+                        lambda user: nats_users.remove_user(f, user, hub), lambda: nats_users.write(f, hub),
+                        f"{f} updated (include it in nats.conf's authorization block); reload every NATS node "
+                        "(nats-server --signal reload) so they read it")
+    return Accounts(lambda: broker_files.users(r.passwd_file),
+                    lambda user, pw: broker_files.set_password(r.passwd_file, user, pw),
+                    lambda user: broker_files.remove_user(r.passwd_file, user),
+                    lambda: broker_files.write_acl(r.acl_file, hub),
+                    f"{r.passwd_file} and {r.acl_file} updated; reload mosquitto (systemctl reload mosquitto) "
+                    "so it reads them")
 
 
 def hub_user(settings: Settings) -> str:
@@ -62,19 +81,13 @@ def hub_user(settings: Settings) -> str:
 
 def hub_password(settings: Settings) -> None:
     """Make sure the hub's own account exists: its secret file, its broker login, the broker's rules."""
-    user = hub_user(settings)
+    user, broker = hub_user(settings), accounts(settings)
     secret = settings.mqtt.password_file or settings.path.parent / "hub-mqtt.secret"
     if not secret.exists():
         _write_secret(secret, secrets.token_urlsafe(24))
-    r = settings.registry
-    if r.broker == "nats":
-        if user not in nats_users.users(r.nats_users_file):
-            nats_users.set_password(r.nats_users_file, user, secret.read_text().strip(), user)
-        nats_users.write(r.nats_users_file, user)
-        return
-    if user not in broker_files.users(r.passwd_file):
-        broker_files.set_password(r.passwd_file, user, secret.read_text().strip())
-    broker_files.write_acl(r.acl_file, user)
+    if user not in broker.users():
+        broker.set_password(user, secret.read_text().strip())
+    broker.write_rules()
 
 
 def add(engine: Engine, settings: Settings, station: str, name: str = "", *, station_dir: str = STATION_DIR,
@@ -115,10 +128,7 @@ def remove(engine: Engine, settings: Settings, station: str) -> None:
                             .values(removed_at=utc_now(), online=False)).rowcount
     if not done:
         raise RegistryError(f"no registered station {station!r}")
-    if settings.registry.broker == "nats":
-        nats_users.remove_user(settings.registry.nats_users_file, station, hub_user(settings))
-    else:
-        broker_files.remove_user(settings.registry.passwd_file, station)
+    accounts(settings).remove(station)
     shutil.rmtree(settings.registry.folder / station, ignore_errors=True)
 
 
@@ -134,16 +144,14 @@ def _kit(settings: Settings, station: str, key: str, station_dir: str) -> Kit:
     """Write the password to the broker and the station's files to its folder."""
     password = secrets.token_urlsafe(24)
     hub_password(settings)
-    if settings.registry.broker == "nats":
-        nats_users.set_password(settings.registry.nats_users_file, station, password, hub_user(settings))
-    else:
-        broker_files.set_password(settings.registry.passwd_file, station, password)
+    broker = accounts(settings)
+    broker.set_password(station, password)
     folder = settings.registry.folder / station
     folder.mkdir(parents=True, exist_ok=True)
     _write_secret(folder / "mqtt.secret", password)
     _write_secret(folder / "command.key", key)
     (folder / "station-mqtt.toml").write_text(mqtt_section(settings, station, station_dir), encoding="utf-8")
-    return Kit(station, folder, broker_note(settings))
+    return Kit(station, folder, broker.note)
 
 
 def mqtt_section(settings: Settings, station: str, station_dir: str) -> str:
