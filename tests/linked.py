@@ -37,14 +37,22 @@ class Pen:
     def __init__(self, broker: Broker) -> None:
         self.results: dict[str, list[dict]] = {}
         self.lock = threading.Lock()
+        self.connected = threading.Event()
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="district-pen", protocol=mqtt.MQTTv5)
         ready = threading.Event()
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = lambda *_: self.connected.clear()
         self.client.on_subscribe = lambda *_: ready.set()
         self.client.on_message = self._on_message
+        self.client.reconnect_delay_set(0.2, 2)
         self.client.connect(broker.host, broker.port)
-        self.client.subscribe("vstation/v1/+/cmd/+/result", qos=1)
         self.client.loop_start()
         assert ready.wait(10)
+
+    def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
+        """Subscribe on every connection: the pen's session ends with it, as a restarted broker's would."""
+        self.client.subscribe("vstation/v1/+/cmd/+/result", qos=1)
+        self.connected.set()
 
     def _on_message(self, client: Any, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         with self.lock:
@@ -52,7 +60,7 @@ class Pen:
 
     def document(self, kind: str, payload: bytes | dict) -> None:
         data = payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=False).encode()
-        self.client.publish(f"vstation/v1/{STATION}/{kind}", data, qos=1, retain=True).wait_for_publish(10)
+        self._publish(f"vstation/v1/{STATION}/{kind}", data, retain=True)
 
     def command(self, name: str, args: dict | None = None, *, key: bytes = KEY, **fields: Any) -> str:
         """Sign and publish a command; its id."""
@@ -61,7 +69,12 @@ class Pen:
         return cmd["id"]
 
     def raw(self, command_id: str, payload: bytes) -> None:
-        self.client.publish(signing.topic(STATION, command_id), payload, qos=1).wait_for_publish(10)
+        self._publish(signing.topic(STATION, command_id), payload)
+
+    def _publish(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
+        """Publish at QoS 1 once the pen is connected (after a broker restart it reconnects on its own)."""
+        assert self.connected.wait(20), "the district pen did not reconnect to the broker"
+        self.client.publish(topic, payload, qos=1, retain=retain).wait_for_publish(10)
 
     def result(self, command_id: str) -> dict | None:
         with self.lock:
