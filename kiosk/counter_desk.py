@@ -97,12 +97,13 @@ class CounterDesk:
         self.bus.publish("queue", service="", counter=counter)
         return changed
 
-    def reprint(self, ref: str, *, staff_id: str, lang: str = "zh") -> tuple[Ticket, Job]:
-        """Print an open ticket again, on purpose by staff: a fresh slip (its place now) marked 补打, queued
-        for the print worker as a reprint by `staff_id` of the ticket's last job; `ticket.reprinted`."""
+    def reprint(self, ref: str, *, staff_id: str) -> tuple[Ticket, Job]:
+        """Print an open ticket again, on purpose by staff: a fresh slip (its place now) marked 补打, in the
+        language it was taken in, queued for the print worker as a reprint by `staff_id` of the ticket's last
+        job; `ticket.reprinted`."""
         conn, q = self._db(), self._queue()
         ticket = q.for_reprint(conn, ref)
-        slip = ticket_slip(q.config, q.describe(conn, ticket), lang, reprinted_at=rfc3339(self.clock()))
+        slip = ticket_slip(q.config, q.describe(conn, ticket), ticket.language, reprinted_at=rfc3339(self.clock()))
         before = self.printing.latest_for(ticket.id)
         job = self.printing.submit(slip, what="ticket", ref=ticket.id, by=staff_id,
                                    reprint_of=before.id if before else None)

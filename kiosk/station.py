@@ -281,7 +281,7 @@ class Station:
                     lang: str = "zh") -> TakenTicket:
         """Issue a ticket and queue its slip once (answered at once; a failed print leaves it valid on screen)."""
         conn = self.db()
-        issued = self.queue.issue(conn, service_id, priority=priority, request_key=request_key)
+        issued = self.queue.issue(conn, service_id, priority=priority, request_key=request_key, language=lang)
         if not issued.new:
             return TakenTicket(issued, self.printing.latest_for(issued.ticket.id))
         job = self.printing.submit(ticket_slip(self.config, issued, lang), what="ticket", ref=issued.ticket.id)

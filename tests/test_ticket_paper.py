@@ -285,6 +285,24 @@ def test_a_tibetan_ticket_has_no_chinese_only_line(station: Station) -> None:
         assert printed_as_image(data, bo, width_px=width, bold=bold), f"no Tibetan line beside {zh!r}"
 
 
+def test_a_reprint_at_the_counter_is_in_the_language_the_ticket_was_taken_in(station: Station) -> None:
+    """Staff reprint at their counter, whatever their own screen's language: the Tibetan resident's slip has
+    its Tibetan lines again, a Chinese resident's slip stays Chinese only."""
+    tibetan = station.take_ticket("consult", lang="bo").issued.ticket
+    chinese = station.take_ticket("consult").issued.ticket
+    slips(station, 2)
+    for ticket in (tibetan, chinese):
+        _, job = station.desk.reprint(ticket.number, staff_id="S001")
+        outcome = print_outcome(station, ticket.id)
+        assert (outcome.id, outcome.state.value) == (job.id, "printed")
+    again_bo, again_zh = station.printer.jobs[-2:]
+    assert "补打" in paper.text_of(again_bo) and "补打" in paper.text_of(again_zh)
+    width = station.printer.width_px
+    assert printed_as_image(again_bo, CONSULT_BO, width_px=width)
+    assert printed_as_image(again_bo, say_bo("请保管好此票，过号请重新取号。"), width_px=width)
+    assert not images_of(again_zh), "a Chinese ticket has no image lines"
+
+
 def test_a_priority_ticket_says_so_in_both_languages(station: Station) -> None:
     station.take_ticket("consult", lang="bo", priority=True)
     data = slips(station)[-1]

@@ -90,9 +90,9 @@ class Queue:
         return service
 
     def issue(self, conn: sqlite3.Connection, service_id: str, *, priority: bool = False,
-              request_key: str | None = None) -> Issued:
-        """Give the next number of a service; the same `request_key` always gives the same ticket, and is refused
-        (`key_reused`, 422) for another service or priority."""
+              request_key: str | None = None, language: str = "zh") -> Issued:
+        """Give the next number of a service, taken by a resident reading `language`; the same `request_key`
+        always gives the same ticket, and is refused (`key_reused`, 422) for another service or priority."""
         service = self.service(service_id)
         now = self.clock()
         with store.transaction(conn):
@@ -118,9 +118,9 @@ class Queue:
             number = f"{service.prefix}{seqno:03d}"
             conn.execute(
                 "INSERT INTO tickets (id, service, drawn_from, day, seqno, number, priority, state, issued_at, "
-                "sort_at, request_key) VALUES (?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?)",
+                "sort_at, request_key, language) VALUES (?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?, ?)",
                 (ticket_id, service.id, service.id, day, seqno, number, int(priority), rfc3339(now),
-                 rfc3339(now - advance), request_key))
+                 rfc3339(now - advance), request_key, language))
             ticket = self.get(conn, ticket_id)
             issued = self.describe(conn, ticket, new=True)
             self._event(conn, "ticket.issued", ticket, now, priority=priority, position=issued.position,

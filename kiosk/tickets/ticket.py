@@ -43,6 +43,7 @@ class Ticket:
     finished_at: str | None
     printed: bool
     rating: int | None
+    language: str                   # the resident's language when it was taken: its paper's second language
 
     @property
     def is_open(self) -> bool:
@@ -50,7 +51,7 @@ class Ticket:
 
 
 COLUMNS = ("id, number, service, day, priority, state, issued_at, sort_at, counter, calls, "
-           "called_at, started_at, finished_at, printed, rating")
+           "called_at, started_at, finished_at, printed, rating, language")
 
 
 def from_row(row: sqlite3.Row | tuple) -> Ticket:

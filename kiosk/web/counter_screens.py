@@ -71,9 +71,7 @@ def set_state(counter: str):
 @staff_required
 def reprint(counter: str):
     try:
-        st = station()      # the resident's language is not kept: the ticket is printed in the station's own
-        ticket, _job = st.desk.reprint(request.form.get("ticket_id", ""), staff_id=g.staff["id"],
-                                       lang=st.config.station.language)
+        ticket, _job = station().desk.reprint(request.form.get("ticket_id", ""), staff_id=g.staff["id"])
         flash(_("%(n)s：号票已送去补打。", n=ticket.number))      # the alerts banner says if the printer cannot
     except QueueError as exc:
         flash(words(exc))
