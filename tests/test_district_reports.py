@@ -71,10 +71,13 @@ def points(amount: int, reason: str, ts: str) -> tuple[str, str, dict]:
                                  "reason": reason, "author": "S001", "note": "", "balance_after": 50})
 
 
-@pytest.fixture(scope="module")
-def console(tmp_path_factory):
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def console(request, tmp_path_factory):
+    """The reports console of a district whose two stations sent the events above, on each database (the
+    report takes the fields it reads out of the events' JSON in SQL: each dialect its own way)."""
     folder = tmp_path_factory.mktemp("reports")
-    settings = district_settings.load(district_toml(folder, 1883, None, district={"timezone": "Asia/Shanghai"}))
+    db_url = request.getfixturevalue("postgres").create_database() if request.param == "postgresql" else None
+    settings = district_settings.load(district_toml(folder, 1883, db_url, district={"timezone": "Asia/Shanghai"}))
     engine = open_database(settings)
     credentials.add(engine, settings, A, "八廓 V站")
     credentials.add(engine, settings, B, "吉崩岗 V站")

@@ -130,7 +130,7 @@ events = Table(
     Column("data", JSON, nullable=False),
     UniqueConstraint("station_id", "epoch", "seq", name="uq_events_station_epoch_seq"),
     Index("ix_events_station_time", "station_id", "received_at"),
-    Index("ix_events_type", "type"),
+    Index("ix_events_type_ts", "type", "ts"),                   # reports: these types, in a range of days
 )
 
 positions = Table(
