@@ -284,7 +284,8 @@ class Station:
         issued = self.queue.issue(conn, service_id, priority=priority, request_key=request_key, language=lang)
         if not issued.new:
             return TakenTicket(issued, self.printing.latest_for(issued.ticket.id))
-        job = self.printing.submit(ticket_slip(self.config, issued, lang), what="ticket", ref=issued.ticket.id)
+        job = self.printing.submit(ticket_slip(self.config, issued, issued.ticket.language), what="ticket",
+                                   ref=issued.ticket.id)
         self.bus.publish("queue", service=issued.ticket.service)
         return TakenTicket(issued, job)
 

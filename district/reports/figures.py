@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.engine import Connection
 
 from kiosk.base.clock import rfc3339
@@ -97,24 +97,24 @@ def build(conn: Connection, period: Period, station: str | None = None) -> Repor
     return Report(period, station, [(b, per[b.key]) for b in buckets], total, by_state, by_category)
 
 
-def _rows(conn: Connection, types: tuple[str, ...], station: str | None, since: datetime, until: datetime) -> list:
-    """The events of `types` in the range, with the only three fields of their data a report reads, taken out
-    by the database (decoding every event's whole JSON was most of a district report's time,
-    bench/district_reports.py)."""
+def events_query(station: str | None, since: datetime, until: datetime) -> Select:
+    """The report's events (TYPES) in the range, with the only three fields of their data a report reads, taken
+    out by the database (decoding every event's whole JSON was most of a district report's time,
+    bench/district_reports.py, which explains this very statement)."""
     field = events.c.data
     query = select(events.c.type, events.c.ts, field["ticket_id"].as_string().label("ticket_id"),
                    field["rating"].as_string().label("rating"), field["minutes"].as_string().label("minutes")) \
-        .where(events.c.type.in_(types), events.c.ts >= rfc3339(since), events.c.ts < rfc3339(until))
+        .where(events.c.type.in_(TYPES), events.c.ts >= rfc3339(since), events.c.ts < rfc3339(until))
     if station:
         query = query.where(events.c.station_id == station)
-    return list(conn.execute(query.order_by(events.c.ts)))
+    return query.order_by(events.c.ts)
 
 
 def _station_events(conn: Connection, period: Period, station: str | None, per: dict, total: Figures) -> None:
     issued: dict[str, datetime] = {}
     called: dict[str, datetime] = {}
     until = period.until
-    for row in _rows(conn, TYPES, station, period.since, until + timedelta(days=1)):
+    for row in conn.execute(events_query(station, period.since, until + timedelta(days=1))):
         moment = parse_ts(row.ts)
         if moment is None:
             continue
