@@ -283,7 +283,7 @@ class Station:
         conn = self.db()
         issued = self.queue.issue(conn, service_id, priority=priority, request_key=request_key, language=lang)
         if not issued.new:
-            return TakenTicket(issued, self.printing.latest_for(issued.ticket.id))
+            return TakenTicket(issued, self.printing.job_of(issued.ticket.id))
         job = self.printing.submit(ticket_slip(self.config, issued, issued.ticket.language), what="ticket",
                                    ref=issued.ticket.id)
         self.bus.publish("queue", service=issued.ticket.service)
@@ -322,7 +322,7 @@ class Station:
         conn = self.db()
         redemption = self.shop.redeem(conn, member_id, cart, staff_id=staff_id, key=key, now=self.clock())
         if not redemption.new:
-            return redemption, self.printing.latest_for(redemption.id)
+            return redemption, self.printing.job_of(redemption.id)
         names = {g.id: g.name for g in catalog(conn, active_only=False)}
         slip = receipt_slip(self.config, redemption, cards.name_of(conn, member_id) or member_id,
                             cards.name_of(conn, staff_id) or staff_id, names, lang)
@@ -336,7 +336,7 @@ class Station:
         req = self.requests.create(self.db(), category, phone, details, preferred_time, consent=consent, key=key,
                                    lang=lang, address=address)
         if not req.new:
-            return req, self.printing.latest_for(req.id)
+            return req, self.printing.job_of(req.id)
         return req, self.printing.submit(help_slip(self.config, req, lang), what="help_request", ref=req.id)
 
     def dispatch_request(self, request_id: str, member_id: str, points: int, note: str = "") -> HelpRequest:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import threading
+import uuid
 from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterator
@@ -200,6 +202,29 @@ def test_without_paper_the_ticket_is_still_issued_and_never_printed_late(station
 
 
 # -- the file printer (raw ESC/POS appended to a file) -------------------------
+def test_a_double_tap_while_the_slip_is_still_drawn_shows_that_slip_not_a_printer_fault(
+        make_station: MakeStation) -> None:
+    """The second tap of a double tap (the same request key) arrives after the ticket is committed but while
+    the first tap is still drawing its slip (a Tibetan ticket in raster mode takes a while): it gets the same
+    ticket and that slip's print job, so its page says the ticket is printing, not "the printer cannot
+    print"."""
+    station = make_station('[printer]\nkind = "sim"\nprofile = "NT-80-V-UL"\ntext = "raster"')
+    key = f"kiosk:{uuid.uuid4()}"
+    first: list[TakenTicket] = []
+    tap = threading.Thread(target=lambda: first.append(station.take_ticket("consult", request_key=key, lang="bo")))
+    tap.start()
+    conn = store.open_store(station.config.database_path)
+    while tap.is_alive() and not conn.execute("SELECT 1 FROM tickets WHERE request_key = ?", (key,)).fetchone():
+        pass                                         # the second tap comes the moment the ticket is there
+    again = station.take_ticket("consult", request_key=key, lang="bo")
+    tap.join(10)
+    conn.close()
+    assert again.issued.ticket.id == first[0].issued.ticket.id and not again.issued.new
+    assert again.job is not None and again.job.id == first[0].job.id
+    assert print_outcome(station, again.issued.ticket.id).state.value == "printed"
+    assert len(slips(station)) == 1
+
+
 def test_the_file_printer_carries_the_ticket_with_a_native_qr(make_station: MakeStation) -> None:
     station = make_station(file_printer("NT-80-V-UL"))
     taken = station.take_ticket("consult")

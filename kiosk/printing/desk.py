@@ -23,6 +23,8 @@ from .spooler import PrintWorker, Spooler
 
 #: A staff slip (test page, report) is waited for this long.
 STAFF_WAIT_S = 60.0
+#: A record asked for again waits this long for the slip its first request is still composing.
+COMPOSING_WAIT_S = 5.0
 
 
 class PrintDesk:
@@ -80,6 +82,16 @@ class PrintDesk:
     def latest_for(self, ref: str) -> Job | None:
         """The newest job that prints record `ref` (a ticket, a redemption, a help request)."""
         return jobs.latest_for(self._connect(), ref)
+
+    def job_of(self, ref: str, timeout: float = COMPOSING_WAIT_S) -> Job | None:
+        """The job of a record asked for again with its key (a double tap, an API retry). The record is
+        committed before its slip is composed and queued, so the first request may still be composing it:
+        wait for the job up to `timeout`; None only if none came (that slip could not be made)."""
+        conn, deadline = self._connect(), time.monotonic() + timeout
+        while (job := jobs.latest_for(conn, ref)) is None and time.monotonic() < deadline \
+                and not self._stopping.is_set():
+            self._stopping.wait(0.02)
+        return job
 
     def recent(self, limit: int = 20) -> list[Job]:
         return jobs.recent(self._connect(), limit)
